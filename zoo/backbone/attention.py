@@ -1,0 +1,181 @@
+"""Multi-head attention over (B, N, D) tokens.
+
+Vaswani et al., "Attention Is All You Need", 2017, https://arxiv.org/abs/1706.03762
+
+One class serves self-attention, cross-attention and cached decoding. The query, key and
+value projections are one fused ``qkv`` weight of shape (3D, D), laid out like
+``nn.MultiheadAttention.in_proj_weight``: self-attention projects once, cross-attention
+projects the query from ``x`` with the first D rows and keys/values from ``context`` with
+the other 2D rows. Attention runs through ``F.scaled_dot_product_attention`` (flash /
+memory-efficient kernels where available); the (N, N) weight matrix is materialised only
+when ``need_weights=True``.
+
+Mask conventions follow ``nn.MultiheadAttention``: ``key_padding_mask`` is (B, Nk) with
+True marking padding to ignore.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class KVCache(nn.Module):
+    """Pre-allocated key/value store for autoregressive decoding.
+
+    Holds (B, H, max_len, Dh) keys and values; each decoding step writes its new positions
+    and attends over everything written so far, so a new token costs O(n), not O(n^2).
+    """
+
+    def __init__(
+        self,
+        batch_size: int,
+        num_heads: int,
+        head_dim: int,
+        max_len: int,
+        dtype: torch.dtype = torch.float32,
+        device: torch.device | str | None = None,
+    ) -> None:
+        super().__init__()
+        shape = (batch_size, num_heads, max_len, head_dim)
+        self.register_buffer("k", torch.zeros(shape, dtype=dtype, device=device), persistent=False)
+        self.register_buffer("v", torch.zeros(shape, dtype=dtype, device=device), persistent=False)
+        self.length = 0
+
+    @property
+    def max_len(self) -> int:
+        return self.k.shape[2]
+
+    def reset(self) -> None:
+        self.length = 0
+
+    def update(self, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+        """Append (B, H, n, Dh) keys and values; return all (B, H, length, Dh) so far."""
+        start, end = self.length, self.length + k.shape[2]
+        if end > self.max_len:
+            raise ValueError(f"KV cache holds {self.max_len} positions; cannot write up to {end}")
+        self.k[:, :, start:end] = k
+        self.v[:, :, start:end] = v
+        self.length = end
+        return self.k[:, :, :end], self.v[:, :, :end]
+
+
+def build_attn_mask(
+    key_padding_mask: Tensor | None,
+    causal: bool,
+    num_queries: int,
+    num_keys: int,
+    device: torch.device,
+) -> Tensor | None:
+    """Boolean mask for SDPA, True = may attend; broadcastable to (B, H, Nq, Nk).
+
+    A causal mask is aligned to the bottom right, so with a KV cache the query at position
+    ``Nk - Nq + i`` sees keys ``0 .. Nk - Nq + i``.
+    """
+    mask = None
+    if causal:
+        ones = torch.ones(num_queries, num_keys, dtype=torch.bool, device=device)
+        mask = ones.tril(diagonal=num_keys - num_queries)  # (Nq, Nk)
+    if key_padding_mask is not None:
+        keep = ~key_padding_mask[:, None, None, :]  # (B, 1, 1, Nk)
+        mask = keep if mask is None else keep & mask
+    return mask
+
+
+class MultiHeadAttention(nn.Module):
+    """Multi-head scaled dot-product attention: (B, Nq, D) [, (B, Nk, D)] -> (B, Nq, D).
+
+    Args:
+        embed_dim: token width D, split into ``num_heads`` heads of D / num_heads.
+        num_heads: number of attention heads H.
+        qkv_bias: add a bias to the q, k, v projections.
+        attn_drop: dropout on the attention weights (training only).
+        proj_drop: dropout after the output projection.
+    """
+
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        qkv_bias: bool = True,
+        attn_drop: float = 0.0,
+        proj_drop: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if embed_dim % num_heads != 0:
+            raise ValueError(f"embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
+        self.num_heads = num_heads
+        self.head_dim = embed_dim // num_heads
+        self.qkv = nn.Linear(embed_dim, 3 * embed_dim, bias=qkv_bias)
+        self.attn_drop = attn_drop
+        self.proj = nn.Linear(embed_dim, embed_dim)
+        self.proj_drop = nn.Dropout(proj_drop)
+
+    def forward(
+        self,
+        x: Tensor,
+        context: Tensor | None = None,
+        key_padding_mask: Tensor | None = None,
+        causal: bool = False,
+        kv_cache: KVCache | None = None,
+        need_weights: bool = False,
+    ) -> Tensor | tuple[Tensor, Tensor]:
+        """Attend from ``x`` (B, Nq, D) to ``context`` (B, Nk, D), or to ``x`` itself.
+
+        Args:
+            x: queries (B, Nq, D).
+            context: keys/values source (B, Nk, D) for cross-attention; None for self-attention.
+            key_padding_mask: (B, Nk) bool, True marks keys to ignore.
+            causal: each query sees only keys at its position or before.
+            kv_cache: self-attention cache; new keys/values are appended and all are attended.
+            need_weights: also return the (B, H, Nq, Nk) attention weights.
+
+        Returns:
+            (B, Nq, D), or ((B, Nq, D), (B, H, Nq, Nk)) when ``need_weights``.
+        """
+        q, k, v = self._project(x, context)  # each (B, H, N, Dh)
+        if kv_cache is not None:
+            k, v = kv_cache.update(k, v)
+        mask = build_attn_mask(key_padding_mask, causal, q.shape[2], k.shape[2], x.device)
+        drop = self.attn_drop if self.training else 0.0
+        if need_weights:
+            out, weights = _attention_with_weights(q, k, v, mask, drop)
+        else:
+            # With a plain causal mask and no cache, SDPA's own causal kernel is fastest.
+            plain_causal = causal and key_padding_mask is None and q.shape[2] == k.shape[2]
+            out = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=None if plain_causal else mask, dropout_p=drop, is_causal=plain_causal
+            )
+        out = out.transpose(1, 2).flatten(2)  # (B, Nq, D)
+        out = self.proj_drop(self.proj(out))
+        return (out, weights) if need_weights else out
+
+    def _project(self, x: Tensor, context: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
+        """Project to per-head q (B, H, Nq, Dh) and k, v (B, H, Nk, Dh)."""
+        B, Nq, D = x.shape
+        if context is None:
+            qkv = self.qkv(x).reshape(B, Nq, 3, self.num_heads, self.head_dim)
+            q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # (B, H, N, Dh) each
+            return q, k, v
+        w_q, w_kv = self.qkv.weight.split([D, 2 * D])
+        b_q, b_kv = self.qkv.bias.split([D, 2 * D]) if self.qkv.bias is not None else (None, None)
+        q = F.linear(x, w_q, b_q).reshape(B, Nq, self.num_heads, self.head_dim).transpose(1, 2)
+        Nk = context.shape[1]
+        kv = F.linear(context, w_kv, b_kv).reshape(B, Nk, 2, self.num_heads, self.head_dim)
+        k, v = kv.permute(2, 0, 3, 1, 4).unbind(0)  # (B, H, Nk, Dh) each
+        return q, k, v
+
+
+def _attention_with_weights(
+    q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, dropout_p: float
+) -> tuple[Tensor, Tensor]:
+    """Explicit softmax(q k^T / sqrt(Dh)) v that also returns the (B, H, Nq, Nk) weights."""
+    scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1])  # (B, H, Nq, Nk)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = scores.softmax(dim=-1)
+    dropped = F.dropout(weights, p=dropout_p) if dropout_p > 0 else weights
+    return dropped @ v, weights

@@ -1,0 +1,73 @@
+"""Transformer encoder block: self-attention and MLP, each in a residual branch."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from zoo.backbone.attention import KVCache, MultiHeadAttention
+from zoo.backbone.drop_path import DropPath
+from zoo.backbone.mlp import Mlp
+
+
+class EncoderBlock(nn.Module):
+    """One encoder layer: (B, N, D) -> (B, N, D).
+
+    Pre-norm (modern ViT/GPT-2), ``norm_first=True``::
+
+        x = x + attn(norm1(x));  x = x + mlp(norm2(x))
+
+    Post-norm (the 2017 paper), ``norm_first=False``::
+
+        x = norm1(x + attn(x));  x = norm2(x + mlp(x))
+
+    Both variants have the same parameters and names, so weights move between them.
+
+    Args:
+        embed_dim: token width D.
+        num_heads: attention heads.
+        mlp_ratio: MLP hidden width as a multiple of D.
+        qkv_bias: bias on the q, k, v projections.
+        drop: dropout after attention and inside the MLP.
+        attn_drop: dropout on attention weights.
+        drop_path: stochastic-depth rate of this block.
+        norm_first: pre-norm when True, post-norm when False.
+        act_layer: MLP activation class.
+    """
+
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop: float = 0.0,
+        attn_drop: float = 0.0,
+        drop_path: float = 0.0,
+        norm_first: bool = True,
+        act_layer: type[nn.Module] = nn.GELU,
+    ) -> None:
+        super().__init__()
+        self.norm_first = norm_first
+        self.norm1 = nn.LayerNorm(embed_dim)
+        self.attn = MultiHeadAttention(embed_dim, num_heads, qkv_bias, attn_drop, proj_drop=drop)
+        self.norm2 = nn.LayerNorm(embed_dim)
+        self.mlp = Mlp(embed_dim, int(embed_dim * mlp_ratio), act_layer, drop)
+        self.drop_path = DropPath(drop_path)
+
+    def forward(
+        self,
+        x: Tensor,
+        key_padding_mask: Tensor | None = None,
+        causal: bool = False,
+        kv_cache: KVCache | None = None,
+    ) -> Tensor:
+        if self.norm_first:
+            x = x + self.drop_path(self.attn(self.norm1(x), None, key_padding_mask, causal, kv_cache))
+            return x + self.drop_path(self.mlp(self.norm2(x)))
+        x = self.norm1(x + self.drop_path(self.attn(x, None, key_padding_mask, causal, kv_cache)))
+        return self.norm2(x + self.drop_path(self.mlp(x)))
+
+    def attention_map(self, x: Tensor, key_padding_mask: Tensor | None = None, causal: bool = False) -> Tensor:
+        """The (B, H, N, N) attention weights this block computes for input ``x``."""
+        h = self.norm1(x) if self.norm_first else x
+        return self.attn(h, key_padding_mask=key_padding_mask, causal=causal, need_weights=True)[1]

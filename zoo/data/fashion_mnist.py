@@ -1,0 +1,186 @@
+"""Fashion-MNIST: 28x28 grey images of 10 kinds of clothing (Xiao et al. 2017, MIT licence).
+
+https://github.com/zalandoresearch/fashion-mnist
+
+Two variants:
+- ``embedded``: 10,000 train / 2,000 test images (1,000 / 200 per class, drawn with a fixed
+  seed from the official sets) shipped inside the package, so everything runs offline.
+- ``full``: the official 60,000 / 10,000, prepared once by ``zoo data prepare fashion-mnist``
+  from the Debian package ``dataset-fashion-mnist`` or, when online, the official download.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from zoo.data.cache import data_home, write_atomically
+from zoo.data.idx import read_idx
+from zoo.data.transforms import image_eval_transform, image_train_transform
+from zoo.errors import ZooError
+
+CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+MEAN, STD = (0.2860,), (0.3530,)  # of the 60,000 training images, pixels scaled to [0, 1]
+DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+FILES = {
+    "train_images": "train-images-idx3-ubyte.gz",
+    "train_labels": "train-labels-idx1-ubyte.gz",
+    "test_images": "t10k-images-idx3-ubyte.gz",
+    "test_labels": "t10k-labels-idx1-ubyte.gz",
+}
+EMBEDDED = "fashion_mnist_10k.npz"
+
+
+def full_path() -> Path:
+    return data_home() / "fashion-mnist" / "fashion_mnist.npz"
+
+
+def prepare(source: Path | None = None) -> Path:
+    """Build the full-data cache from IDX files in ``source``, the Debian package, or the web."""
+    if source is None:
+        source = DEBIAN_DIR if all((DEBIAN_DIR / f).exists() for f in FILES.values()) else None
+    if source is None:
+        source = _download(data_home() / "fashion-mnist" / "raw")
+    missing = [f for f in FILES.values() if not (Path(source) / f).exists()]
+    if missing:
+        raise ZooError(f"{source} lacks {', '.join(missing)}; point --source at the Fashion-MNIST IDX files")
+    arrays = {key: read_idx(Path(source) / name) for key, name in FILES.items()}
+    out = full_path()
+    write_atomically(out, lambda tmp: np.savez(tmp, **arrays))
+    return out
+
+
+def _download(raw_dir: Path) -> Path:
+    try:
+        for name in FILES.values():
+            if not (raw_dir / name).exists():
+                data = urllib.request.urlopen(URL + name, timeout=30).read()
+                write_atomically(raw_dir / name, lambda tmp, data=data: tmp.write_bytes(data))
+    except OSError as err:
+        raise ZooError(
+            f"Fashion-MNIST is not installed and could not be downloaded ({err}); "
+            "install the Debian package dataset-fashion-mnist, or go online, then run: zoo data prepare fashion-mnist"
+        ) from None
+    return raw_dir
+
+
+def make_embedded_subset(source: Path, out: Path, per_class_train: int = 1000, per_class_test: int = 200) -> None:
+    """Write the stratified subset that ships in the package (run once by a maintainer)."""
+    rng = np.random.default_rng(0)
+
+    def pick(labels: np.ndarray, per_class: int) -> np.ndarray:
+        idx = [rng.choice(np.flatnonzero(labels == c), per_class, replace=False) for c in range(len(CLASSES))]
+        return np.sort(np.concatenate(idx))
+
+    arrays = {key: read_idx(source / name) for key, name in FILES.items()}
+    train, test = pick(arrays["train_labels"], per_class_train), pick(arrays["test_labels"], per_class_test)
+    subset = {
+        "train_images": arrays["train_images"][train],
+        "train_labels": arrays["train_labels"][train],
+        "test_images": arrays["test_images"][test],
+        "test_labels": arrays["test_labels"][test],
+    }
+    write_atomically(out, lambda tmp: np.savez_compressed(tmp, **subset))
+
+
+def load_arrays(variant: Literal["embedded", "full"]) -> dict[str, np.ndarray]:
+    """Images (N, 28, 28) uint8 and labels (N,) for train and test."""
+    if variant == "embedded":
+        with resources.as_file(resources.files("zoo.data") / "embedded" / EMBEDDED) as path:
+            with np.load(path, allow_pickle=False) as npz:
+                return {key: npz[key] for key in FILES}
+    path = full_path()
+    if not path.exists():
+        raise ZooError(f"full Fashion-MNIST is not prepared at {path}; run: zoo data prepare fashion-mnist")
+    with np.load(path, allow_pickle=False) as npz:
+        return {key: npz[key] for key in FILES}
+
+
+class ImageArrayDataset(Dataset):
+    """uint8 images (N, C, H, W) and int labels (N,) -> (transform(image), label)."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, transform) -> None:
+        self.images, self.labels, self.transform = images, labels, transform
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        return self.transform(self.images[i]), int(self.labels[i])
+
+
+class FashionMNISTDataModule(L.LightningDataModule):
+    """Fashion-MNIST with a fixed validation split carved from train; test is held out.
+
+    Args:
+        variant: "embedded" (10k/2k, ships in the package) or "full" (60k/10k, prepared).
+        val_size: training images set aside for validation (the same ones every run).
+        batch_size: images per batch on each device.
+        num_workers: DataLoader worker processes.
+        augment: random shifted crops and horizontal flips for training.
+    """
+
+    classes = CLASSES
+    img_size, in_chans, mean, std = 28, 1, MEAN, STD
+
+    def __init__(
+        self,
+        variant: Literal["embedded", "full"] = "embedded",
+        val_size: int = 1000,
+        batch_size: int = 128,
+        num_workers: int = 0,
+        augment: bool = True,
+    ) -> None:
+        super().__init__()
+        if variant not in ("embedded", "full"):
+            raise ZooError(f"variant must be 'embedded' or 'full', got {variant!r}")
+        self.variant, self.val_size, self.batch_size = variant, val_size, batch_size
+        self.num_workers, self.augment = num_workers, augment
+
+    def prepare_data(self) -> None:
+        load_arrays(self.variant)  # fails early, on one process, with the command that fixes it
+
+    def setup(self, stage: str | None = None) -> None:
+        arrays = load_arrays(self.variant)
+        images = torch.from_numpy(arrays["train_images"].copy()).unsqueeze(1)  # (N, 1, 28, 28)
+        labels = torch.from_numpy(arrays["train_labels"].astype(np.int64))
+        if not 0 < self.val_size < len(labels):
+            raise ZooError(f"val_size must be between 1 and {len(labels) - 1}, got {self.val_size}")
+        order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
+        val, train = order[: self.val_size], order[self.val_size :]
+        eval_tf = image_eval_transform(self.mean, self.std)
+        train_tf = image_train_transform(self.mean, self.std, self.img_size) if self.augment else eval_tf
+        self.train_set = ImageArrayDataset(images[train], labels[train], train_tf)
+        self.val_set = ImageArrayDataset(images[val], labels[val], eval_tf)
+        test_images = torch.from_numpy(arrays["test_images"].copy()).unsqueeze(1)
+        self.test_set = ImageArrayDataset(test_images, torch.from_numpy(arrays["test_labels"].astype(np.int64)), eval_tf)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set)
+
+    def _loader(self, dataset: Dataset, shuffle: bool = False) -> DataLoader:
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            drop_last=shuffle,
+        )

@@ -1,0 +1,17 @@
+"""``zoo data prepare NAME``: datasets whose full version is built into the local cache."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from zoo.data import fashion_mnist
+
+
+def _fashion_mnist(source: str | None) -> Path:
+    return fashion_mnist.prepare(Path(source) if source else None)
+
+
+PREPARERS: dict[str, Callable[[str | None], Path]] = {
+    "fashion-mnist": _fashion_mnist,
+}

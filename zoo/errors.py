@@ -1,0 +1,5 @@
+"""Errors a user can cause and fix. The ``zoo`` command prints them as one line, not a traceback."""
+
+
+class ZooError(Exception):
+    """A problem with the user's input (recipe, data, files) with a message that says what to do."""

@@ -1,0 +1,6 @@
+"""Front-ends: turn one modality's raw input into (B, N, D) tokens with positions."""
+
+from zoo.frontends.image import PatchEmbed
+from zoo.frontends.position import resample_2d, sincos_2d, sinusoidal_encoding
+
+__all__ = ["PatchEmbed", "resample_2d", "sincos_2d", "sinusoidal_encoding"]

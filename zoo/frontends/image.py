@@ -1,0 +1,91 @@
+"""Image front-end: split an image into patches and embed each as a token (ViT).
+
+Dosovitskiy et al., "An Image is Worth 16x16 Words", 2020, https://arxiv.org/abs/2010.11929
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+
+from zoo.frontends.position import resample_2d, sincos_2d
+
+
+class PatchEmbed(nn.Module):
+    """Image to tokens: (B, C, H, W) -> (B, 1 + N, D) with a cls token, (B, N, D) without.
+
+    Patches come from a strided convolution (kernel = stride = patch_size), so
+    N = (H / patch_size) * (W / patch_size). Position embeddings are learned (ViT) or fixed
+    2-D sin-cos (MAE); a learned grid is resized bicubically when the input size differs
+    from ``img_size``.
+
+    Args:
+        img_size: training image side (square), sets the position-embedding grid.
+        patch_size: patch side in pixels; must divide the image sides.
+        in_chans: image channels C.
+        embed_dim: token width D.
+        pos_embed: "learned" or "sincos".
+        cls_token: prepend a learned class token (pooled by ``ClassifierHead(pool="cls")``).
+        drop: dropout on the tokens after adding positions.
+    """
+
+    def __init__(
+        self,
+        img_size: int = 224,
+        patch_size: int = 16,
+        in_chans: int = 3,
+        embed_dim: int = 768,
+        pos_embed: Literal["learned", "sincos"] = "learned",
+        cls_token: bool = True,
+        drop: float = 0.0,
+    ) -> None:
+        super().__init__()
+        _check_divisible(img_size, img_size, patch_size)
+        self.patch_size = patch_size
+        self.in_chans = in_chans
+        self.grid = (img_size // patch_size, img_size // patch_size)
+        self.num_prefix_tokens = 1 if cls_token else 0
+        self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim)) if cls_token else None
+        if pos_embed == "learned":
+            self.pos_embed = nn.Parameter(torch.zeros(1, self.grid[0] * self.grid[1], embed_dim))
+            nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        elif pos_embed == "sincos":
+            self.register_buffer("pos_embed", sincos_2d(*self.grid, embed_dim)[None], persistent=False)
+        else:
+            raise ValueError(f"pos_embed must be 'learned' or 'sincos', got {pos_embed!r}")
+        self.drop = nn.Dropout(drop)
+        w = self.proj.weight.data
+        nn.init.xavier_uniform_(w.view(w.shape[0], -1))  # as a linear layer on flattened patches
+        nn.init.zeros_(self.proj.bias)
+        if self.cls_token is not None:
+            nn.init.normal_(self.cls_token, std=1e-6)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(B, C, H, W) -> (B, num_prefix_tokens + N, D)."""
+        B, C, H, W = x.shape
+        if C != self.in_chans:
+            raise ValueError(f"image has {C} channels but the model expects in_chans={self.in_chans}")
+        _check_divisible(H, W, self.patch_size)
+        x = self.proj(x).flatten(2).transpose(1, 2)  # (B, N, D)
+        x = x + self._pos_embed((H // self.patch_size, W // self.patch_size))
+        if self.cls_token is not None:
+            x = torch.cat([self.cls_token.expand(B, -1, -1), x], dim=1)  # (B, 1 + N, D)
+        return self.drop(x)
+
+    def _pos_embed(self, grid: tuple[int, int]) -> Tensor:
+        if grid == self.grid:
+            return self.pos_embed
+        if isinstance(self.pos_embed, nn.Parameter):
+            return resample_2d(self.pos_embed, self.grid, grid)
+        return sincos_2d(*grid, self.pos_embed.shape[-1]).to(self.pos_embed)[None]
+
+
+def _check_divisible(height: int, width: int, patch_size: int) -> None:
+    if height % patch_size or width % patch_size:
+        raise ValueError(
+            f"image size {height}x{width} is not divisible by patch_size {patch_size}; "
+            f"resize or crop to a multiple of {patch_size}"
+        )

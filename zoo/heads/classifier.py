@@ -1,0 +1,50 @@
+"""Classification head: pool the backbone's tokens, then one linear layer."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from torch import Tensor, nn
+
+
+class ClassifierHead(nn.Module):
+    """(B, N, D) tokens -> (B, num_classes) logits.
+
+    Args:
+        embed_dim: token width D.
+        num_classes: output classes.
+        pool: "cls" takes token 0 (the front-end's class token); "mean" averages the
+            tokens that are not padding.
+        drop: dropout before the linear layer.
+    """
+
+    def __init__(
+        self,
+        embed_dim: int,
+        num_classes: int,
+        pool: Literal["cls", "mean"] = "cls",
+        drop: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if pool not in ("cls", "mean"):
+            raise ValueError(f"pool must be 'cls' or 'mean', got {pool!r}")
+        self.pool = pool
+        self.drop = nn.Dropout(drop)
+        self.fc = nn.Linear(embed_dim, num_classes)
+        nn.init.zeros_(self.fc.weight)  # start from uniform predictions (as timm's ViT head)
+        nn.init.zeros_(self.fc.bias)
+
+    @property
+    def num_classes(self) -> int:
+        return self.fc.out_features
+
+    def forward(self, x: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
+        """(B, N, D), optional (B, N) bool padding mask (True = pad) -> (B, num_classes)."""
+        if self.pool == "cls":
+            pooled = x[:, 0]
+        elif key_padding_mask is None:
+            pooled = x.mean(dim=1)
+        else:
+            keep = (~key_padding_mask).unsqueeze(-1).to(x.dtype)  # (B, N, 1)
+            pooled = (x * keep).sum(dim=1) / keep.sum(dim=1).clamp(min=1.0)
+        return self.fc(self.drop(pooled))

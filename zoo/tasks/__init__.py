@@ -1,0 +1,6 @@
+"""LightningModules: loss, metrics, optimiser and schedule. They receive a model."""
+
+from zoo.tasks.classification import ClassificationTask
+from zoo.tasks.schedules import WarmupCosineLR
+
+__all__ = ["ClassificationTask", "WarmupCosineLR"]

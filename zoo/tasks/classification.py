@@ -1,0 +1,106 @@
+"""Classification: one LightningModule for images, text and audio alike.
+
+It receives any model that maps a batch of inputs to (B, num_classes) logits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler
+from torchmetrics import MetricCollection
+from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix, MulticlassF1Score
+
+OptimizerFactory = Callable[[Iterable], Optimizer]
+SchedulerFactory = Callable[[Optimizer, int], LRScheduler]
+
+
+def _adamw(params: Iterable) -> Optimizer:
+    return torch.optim.AdamW(params, lr=1e-3, weight_decay=0.05)
+
+
+class ClassificationTask(L.LightningModule):
+    """Cross-entropy training with accuracy, top-5 accuracy, macro-F1 and a confusion matrix.
+
+    Logged names: ``train/loss``, ``train/acc``; ``val/loss``, ``val/acc``, ``val/acc_top5``,
+    ``val/f1_macro``; the same under ``test/``. After testing, ``confusion_matrix`` holds the
+    (num_classes, num_classes) counts (rows: true class, columns: predicted), summed over ranks.
+
+    Args:
+        model: maps a batch of inputs to (B, num_classes) logits.
+        num_classes: number of classes.
+        optimizer: builds the optimiser from the parameters (AdamW, lr 1e-3, wd 0.05 by default).
+        lr_scheduler: builds a per-step schedule from the optimiser and the total step count.
+        label_smoothing: cross-entropy label smoothing.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        num_classes: int,
+        optimizer: OptimizerFactory = _adamw,
+        lr_scheduler: SchedulerFactory | None = None,
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.num_classes = num_classes
+        self.optimizer = optimizer
+        self.lr_scheduler = lr_scheduler
+        self.label_smoothing = label_smoothing
+        self.train_acc = MulticlassAccuracy(num_classes, average="micro")
+        eval_metrics = {"acc": MulticlassAccuracy(num_classes, average="micro")}
+        if num_classes > 5:
+            eval_metrics["acc_top5"] = MulticlassAccuracy(num_classes, top_k=5, average="micro")
+        eval_metrics["f1_macro"] = MulticlassF1Score(num_classes, average="macro")
+        self.val_metrics = MetricCollection(eval_metrics, prefix="val/")
+        self.test_metrics = self.val_metrics.clone(prefix="test/")
+        self.test_confmat = MulticlassConfusionMatrix(num_classes)
+        self.confusion_matrix: Tensor | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.model(x)
+
+    def _step(self, batch: tuple[Tensor, Tensor], stage: str) -> Tensor:
+        x, y = batch
+        logits = self(x)
+        loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing if stage == "train" else 0.0)
+        self.log(f"{stage}/loss", loss, prog_bar=True, sync_dist=stage != "train", batch_size=len(y))
+        if stage == "train":
+            self.train_acc(logits, y)
+            self.log("train/acc", self.train_acc, prog_bar=True, batch_size=len(y))
+            return loss
+        metrics = self.val_metrics if stage == "val" else self.test_metrics
+        metrics(logits, y)
+        self.log_dict(metrics, prog_bar=stage == "val", batch_size=len(y))
+        if stage == "test":
+            self.test_confmat.update(logits, y)
+        return loss
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        return self._step(batch, "val")
+
+    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        return self._step(batch, "test")
+
+    def predict_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        return self(batch[0]).softmax(dim=-1)
+
+    def on_test_epoch_end(self) -> None:
+        self.confusion_matrix = self.test_confmat.compute().cpu()
+        self.test_confmat.reset()
+
+    def configure_optimizers(self):
+        optimizer = self.optimizer(self.parameters())
+        if self.lr_scheduler is None:
+            return optimizer
+        scheduler = self.lr_scheduler(optimizer, self.trainer.estimated_stepping_batches)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
