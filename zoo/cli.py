@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 
@@ -65,7 +66,9 @@ def build_cli(args: Sequence[str], run: bool):
         subclass_mode_data=True,
         auto_configure_optimizers=False,
         save_config_kwargs={"overwrite": True},
-        parser_kwargs={"exit_on_error": False},
+        # allow_abbrev=False: a misspelled flag such as --trainer.max_epoch is an error,
+        # not a silent abbreviation of --trainer.max_epochs.
+        parser_kwargs={"exit_on_error": False, "allow_abbrev": False},
         args=list(args),
         run=run,
     )
@@ -99,12 +102,43 @@ def _guard(action: Callable[[], object]) -> None:
 
 
 def _one_line(err: BaseException) -> str:
-    """The first meaningful line of a (possibly nested, multi-line) error message."""
+    """One line saying what is wrong, from a possibly nested, multi-line error message."""
+    text = str(err)
+    if 'Parser key "' in text:
+        return _describe_recipe_error(text)
+    while err.__cause__ is not None:  # e.g. a model's ValueError wrapped by jsonargparse
+        err = err.__cause__
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    # jsonargparse nests the cause under generic lines; the last specific line says what is wrong.
-    specific = [line for line in lines if not line.startswith(("Does not validate", "Subclass types", "- "))]
-    message = " ".join(specific[:2]) if specific else (lines[-1] if lines else type(err).__name__)
-    return message
+    return lines[0] if lines else type(err).__name__
+
+
+def _describe_recipe_error(text: str) -> str:
+    """Condense jsonargparse's nested report to the failing key, its class and the cause.
+
+    The report nests ``Parser key "k":`` and ``Problem with given class_path 'c':`` lines
+    down to the cause (e.g. ``Option 'embd_dim' is not accepted``), with generic lines about
+    Union subtypes around it and ``Expected a <class 'NoneType'>`` for optional values.
+    """
+    keys, classes, causes, given = [], [], [], None
+    generic = ("Does not validate", "Subtypes:", "Errors:", "Given value type:", "Not a valid subclass")
+    for raw in text.splitlines():
+        line = raw.strip().removeprefix("- ").strip()
+        if key := re.match(r'Parser key "([^"]+)":?\s*(.*)', line):
+            keys.append(key[1])
+            line = key[2]
+        if cls := re.match(r"Problem with given class_path '([^']+)':", line):
+            classes.append(cls[1])
+        elif line.startswith("Given value:"):
+            given = line.removeprefix("Given value:").strip()
+        elif line and not line.startswith(generic) and "NoneType" not in line:
+            causes.append(re.sub(r"Expected a <class '(\w+)'>", r"expected \1", line))
+    cause = causes[-1] if causes else "invalid value"
+    if keys == ["config"]:
+        return f"{cause}; give the path of a recipe YAML (see recipes/)"
+    where = ".".join(keys) + (f" ({classes[-1]})" if classes else "")
+    if given is not None and len(given) <= 60:
+        cause += f", got {given!r}"
+    return f"recipe key {where}: {cause}; fix the recipe or the --key override (--print_config shows every key)"
 
 
 def _fail(message: str) -> None:

@@ -32,6 +32,7 @@ class EncoderBlock(nn.Module):
         drop_path: stochastic-depth rate of this block.
         norm_first: pre-norm when True, post-norm when False.
         act_layer: MLP activation class.
+        norm_eps: LayerNorm epsilon (1e-6 in timm's ViT, 1e-12 in BERT).
     """
 
     def __init__(
@@ -45,12 +46,13 @@ class EncoderBlock(nn.Module):
         drop_path: float = 0.0,
         norm_first: bool = True,
         act_layer: type[nn.Module] = nn.GELU,
+        norm_eps: float = 1e-5,
     ) -> None:
         super().__init__()
         self.norm_first = norm_first
-        self.norm1 = nn.LayerNorm(embed_dim)
+        self.norm1 = nn.LayerNorm(embed_dim, eps=norm_eps)
         self.attn = MultiHeadAttention(embed_dim, num_heads, qkv_bias, attn_drop, proj_drop=drop)
-        self.norm2 = nn.LayerNorm(embed_dim)
+        self.norm2 = nn.LayerNorm(embed_dim, eps=norm_eps)
         self.mlp = Mlp(embed_dim, int(embed_dim * mlp_ratio), act_layer, drop)
         self.drop_path = DropPath(drop_path)
 

@@ -28,6 +28,7 @@ class Transformer(nn.Module):
         norm_first: pre-norm blocks with a final LayerNorm (ViT, GPT-2) when True;
             post-norm blocks without one (the 2017 paper, BERT) when False.
         act_layer: MLP activation class.
+        norm_eps: LayerNorm epsilon (1e-6 in timm's ViT, 1e-12 in BERT).
     """
 
     def __init__(
@@ -42,15 +43,18 @@ class Transformer(nn.Module):
         drop_path: float = 0.0,
         norm_first: bool = True,
         act_layer: type[nn.Module] = nn.GELU,
+        norm_eps: float = 1e-5,
     ) -> None:
         super().__init__()
         self.embed_dim = embed_dim
         rates = torch.linspace(0, drop_path, depth).tolist() if depth > 1 else [drop_path]
         self.blocks = nn.ModuleList(
-            EncoderBlock(embed_dim, num_heads, mlp_ratio, qkv_bias, drop, attn_drop, rate, norm_first, act_layer)
+            EncoderBlock(
+                embed_dim, num_heads, mlp_ratio, qkv_bias, drop, attn_drop, rate, norm_first, act_layer, norm_eps
+            )
             for rate in rates
         )
-        self.norm = nn.LayerNorm(embed_dim) if norm_first else nn.Identity()
+        self.norm = nn.LayerNorm(embed_dim, eps=norm_eps) if norm_first else nn.Identity()
         self.apply(_init_weights)
 
     def forward(

@@ -1,0 +1,82 @@
+"""The encoder block's two norm placements, the stack, masks and attention maps."""
+
+import torch
+from torch import nn
+
+from zoo.backbone import EncoderBlock, Transformer
+
+B, N, D, H = 2, 6, 32, 4
+
+
+def test_pre_norm_block_is_two_residual_lines():
+    torch.manual_seed(0)
+    block = EncoderBlock(D, H, norm_first=True).eval()
+    x = torch.randn(B, N, D)
+    h = x + block.attn(block.norm1(x))
+    torch.testing.assert_close(block(x), h + block.mlp(block.norm2(h)))
+
+
+def test_post_norm_block_follows_the_2017_paper():
+    torch.manual_seed(0)
+    block = EncoderBlock(D, H, norm_first=False).eval()
+    x = torch.randn(B, N, D)
+    h = block.norm1(x + block.attn(x))
+    torch.testing.assert_close(block(x), block.norm2(h + block.mlp(h)))
+
+
+def test_post_norm_matches_torch_encoder_layer():
+    torch.manual_seed(0)
+    ours = EncoderBlock(D, H, mlp_ratio=2.0, norm_first=False, act_layer=nn.ReLU).eval()
+    ref = nn.TransformerEncoderLayer(D, H, dim_feedforward=2 * D, dropout=0.0, batch_first=True).eval()
+    with torch.no_grad():
+        ref.self_attn.in_proj_weight.copy_(ours.attn.qkv.weight)
+        ref.self_attn.in_proj_bias.copy_(ours.attn.qkv.bias)
+        ref.self_attn.out_proj.load_state_dict(ours.attn.proj.state_dict())
+        ref.linear1.load_state_dict(ours.mlp.fc1.state_dict())
+        ref.linear2.load_state_dict(ours.mlp.fc2.state_dict())
+        ref.norm1.load_state_dict(ours.norm1.state_dict())
+        ref.norm2.load_state_dict(ours.norm2.state_dict())
+    x = torch.randn(B, N, D)
+    mask = torch.zeros(B, N, dtype=torch.bool)
+    mask[1, 4:] = True
+    torch.testing.assert_close(ours(x, mask), ref(x, src_key_padding_mask=mask), atol=1e-5, rtol=1e-5)
+
+
+def test_pre_and_post_norm_share_parameter_names():
+    pre, post = Transformer(D, 2, H, norm_first=True), Transformer(D, 2, H, norm_first=False)
+    block_keys = lambda m: {k for k in m.state_dict() if k.startswith("blocks.")}  # noqa: E731
+    assert block_keys(pre) == block_keys(post)
+    assert isinstance(post.norm, nn.Identity) and isinstance(pre.norm, nn.LayerNorm)
+
+
+def test_padding_does_not_change_real_tokens():
+    torch.manual_seed(0)
+    model = Transformer(D, 2, H).eval()
+    x = torch.randn(1, 4, D)
+    padded = torch.cat([x, torch.randn(1, 3, D)], dim=1)  # 3 junk tokens
+    mask = torch.tensor([[False] * 4 + [True] * 3])
+    torch.testing.assert_close(model(padded, key_padding_mask=mask)[:, :4], model(x), atol=1e-5, rtol=1e-5)
+
+
+def test_stochastic_depth_rises_linearly_and_is_off_in_eval():
+    model = Transformer(D, 5, H, drop_path=0.2)
+    assert [round(b.drop_path.p, 3) for b in model.blocks] == [0.0, 0.05, 0.1, 0.15, 0.2]
+    model.eval()
+    x = torch.randn(B, N, D)
+    torch.testing.assert_close(model(x), model(x))
+
+
+def test_attention_maps_are_row_stochastic_per_block():
+    model = Transformer(D, 3, H).eval()
+    maps = model.attention_maps(torch.randn(B, N, D))
+    assert len(maps) == 3 and maps[0].shape == (B, H, N, N)
+    torch.testing.assert_close(maps[2].sum(-1), torch.ones(B, H, N))
+
+
+def test_kv_caches_reproduce_causal_stack():
+    torch.manual_seed(0)
+    model = Transformer(D, 2, H).eval()
+    x = torch.randn(B, N, D)
+    caches = model.make_kv_caches(B, N)
+    steps = [model(x[:, i : i + 1], causal=True, kv_caches=caches) for i in range(N)]
+    torch.testing.assert_close(torch.cat(steps, dim=1), model(x, causal=True), atol=1e-5, rtol=1e-5)

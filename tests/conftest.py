@@ -1,0 +1,36 @@
+"""Shared helpers: the quick recipe, shrunk to a micro model so a test trains in seconds."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICK = ROOT / "recipes" / "vision" / "vit_tiny_fashion_mnist_quick.yaml"
+
+_MODEL = "--model.init_args.model.init_args"
+# D=64, depth 2, patch 7 (16 tokens): ~20x cheaper than the recipe's model, same code path.
+MICRO_VIT = [
+    f"{_MODEL}.frontend.init_args.embed_dim=64",
+    f"{_MODEL}.frontend.init_args.patch_size=7",
+    f"{_MODEL}.backbone.init_args.embed_dim=64",
+    f"{_MODEL}.backbone.init_args.depth=2",
+    f"{_MODEL}.backbone.init_args.num_heads=2",
+    f"{_MODEL}.head.init_args.embed_dim=64",
+    "--trainer.precision=32-true",
+]
+
+
+def run_zoo(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the installed ``zoo`` command as a user would."""
+    command = [sys.executable, "-m", "zoo.cli", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch) -> Path:
+    """Run in an empty directory, with an empty dataset cache."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ZOO_DATA", str(tmp_path / "data"))
+    return tmp_path

@@ -1,0 +1,51 @@
+"""UnimodalModel as a ViT: logits equal timm's VisionTransformer with the same weights."""
+
+import pytest
+import timm
+import torch
+
+from zoo.backbone import Transformer
+from zoo.frontends import PatchEmbed
+from zoo.heads import ClassifierHead
+from zoo.models import UnimodalModel, vision_transformer
+
+
+def _timm_to_zoo(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """timm ViT (no_embed_class=True) keys -> zoo UnimodalModel keys."""
+    renames = {"patch_embed.proj.": "frontend.proj.", "cls_token": "frontend.cls_token",
+               "pos_embed": "frontend.pos_embed", "blocks.": "backbone.blocks.", "norm.": "backbone.norm.",
+               "head.": "head.fc."}
+    out = {}
+    for key, value in state.items():
+        prefix = next(p for p in renames if key.startswith(p))
+        out[renames[prefix] + key[len(prefix):]] = value
+    return out
+
+
+def test_vit_logits_match_timm_with_copied_weights():
+    torch.manual_seed(0)
+    ref = timm.create_model(
+        "vit_tiny_patch16_224", pretrained=False, img_size=28, patch_size=4, in_chans=1, num_classes=10,
+        depth=2, no_embed_class=True,
+    ).eval()
+    ours = UnimodalModel(
+        PatchEmbed(img_size=28, patch_size=4, in_chans=1, embed_dim=192),
+        Transformer(embed_dim=192, depth=2, num_heads=3, norm_eps=1e-6),
+        ClassifierHead(192, 10),
+    ).eval()
+    ours.load_state_dict(_timm_to_zoo(ref.state_dict()), strict=True)
+    x = torch.randn(4, 1, 28, 28)
+    torch.testing.assert_close(ours(x), ref(x), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(ours.forward_features(x), ref.forward_features(x), atol=1e-5, rtol=1e-5)
+
+
+def test_cls_head_needs_a_cls_token():
+    frontend = PatchEmbed(img_size=8, patch_size=4, in_chans=1, embed_dim=8, cls_token=False)
+    with pytest.raises(ValueError, match="front-end adds none"):
+        UnimodalModel(frontend, Transformer(8, 1, 2), ClassifierHead(8, 3, pool="cls"))
+
+
+def test_attention_maps_cover_cls_and_patches():
+    model = vision_transformer("tiny", img_size=8, patch_size=4, in_chans=1, num_classes=3, depth=2)
+    maps = model.attention_maps(torch.randn(2, 1, 8, 8))
+    assert len(maps) == 2 and maps[0].shape == (2, 3, 5, 5)

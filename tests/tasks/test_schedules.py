@@ -1,0 +1,31 @@
+"""Warm-up + cosine learning-rate schedule."""
+
+import math
+
+import pytest
+import torch
+
+from zoo.tasks import WarmupCosineLR
+
+
+def _lrs(total: int, **kwargs) -> list[float]:
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    sched = WarmupCosineLR(opt, total, **kwargs)
+    lrs = []
+    for _ in range(total):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return lrs
+
+
+def test_linear_warmup_then_cosine_to_the_floor():
+    lrs = _lrs(100, warmup_fraction=0.1, min_lr_ratio=0.1)
+    assert lrs[:10] == pytest.approx([(i + 1) / 10 for i in range(10)])
+    assert lrs[10] == pytest.approx(1.0)
+    assert lrs[55] == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 45 / 90)))
+    assert lrs[-1] == pytest.approx(0.1, abs=1e-3) and all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
+
+
+def test_no_warmup_starts_at_the_base_lr():
+    assert _lrs(10, warmup_fraction=0.0)[0] == pytest.approx(1.0)
