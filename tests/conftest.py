@@ -5,9 +5,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "recipes" / "vision" / "vit_tiny_fashion_mnist_quick.yaml"
+QUICK_BATCH = yaml.safe_load(QUICK.read_text())["data"]["init_args"]["batch_size"]
 
 _MODEL = "--model.init_args.model.init_args"
 # D=64, depth 2, patch 7 (16 tokens): ~20x cheaper than the recipe's model, same code path.

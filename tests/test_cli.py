@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import MICRO_VIT, QUICK, run_zoo
+from tests.conftest import MICRO_VIT, QUICK, QUICK_BATCH, run_zoo
 from zoo.cli import main
 
 
@@ -81,7 +81,7 @@ def test_run_trains_tests_and_writes_metrics(in_tmp):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["test/acc"] > 0.5, metrics  # chance is 0.1
     assert {"test/acc_top5", "test/f1_macro", "test/loss", "params", "train_seconds"} <= metrics.keys()
-    assert metrics["train_samples_per_second"] > 0 and metrics["steps"] == 9000 // 128
+    assert metrics["train_samples_per_second"] > 0 and metrics["steps"] == 9000 // QUICK_BATCH
     confusion = metrics["confusion_matrix"]
     assert len(confusion) == 10 and sum(map(sum, confusion)) == 2000  # every test image, once
     assert "test/acc" in result.stdout  # the printed table

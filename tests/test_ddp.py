@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from tests.conftest import MICRO_VIT, QUICK, run_zoo
+from tests.conftest import MICRO_VIT, QUICK, QUICK_BATCH, run_zoo
 from zoo.cli import build_cli
 
-TEST_BATCHES, BATCH = 4, 128
+TEST_BATCHES = 4
 
 
 @pytest.mark.slow
@@ -21,7 +21,7 @@ def test_two_process_ddp_reduces_test_metrics_over_both_ranks(in_tmp):
     metrics = json.loads((in_tmp / "out" / "metrics.json").read_text())
     assert metrics["devices"] == 2 and metrics["steps"] == 3  # and no unused-parameter error in DDP
     # Each rank tested 4 batches; the confusion matrix counts both ranks' images.
-    assert sum(map(sum, metrics["confusion_matrix"])) == 2 * TEST_BATCHES * BATCH
+    assert sum(map(sum, metrics["confusion_matrix"])) == 2 * TEST_BATCHES * QUICK_BATCH
 
     # DistributedSampler deals images 0, 2, 4, ... to rank 0 and 1, 3, 5, ... to rank 1, so the
     # two ranks together saw exactly the first 8 batches; one process on them must agree.
