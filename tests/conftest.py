@@ -1,7 +1,7 @@
 """Shared helpers: the quick recipe, shrunk to a micro model so a test trains in seconds."""
 
+import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ QUICK = ROOT / "recipes" / "vision" / "vit_tiny_fashion_mnist_quick.yaml"
 QUICK_BATCH = yaml.safe_load(QUICK.read_text())["data"]["init_args"]["batch_size"]
 
 _MODEL = "--model.init_args.model.init_args"
-# D=64, depth 2, patch 7 (16 tokens): ~20x cheaper than the recipe's model, same code path.
+# D=64, depth 2 (the recipe: D=192, depth 6): ~15x cheaper, same code path.
 MICRO_VIT = [
     f"{_MODEL}.frontend.init_args.embed_dim=64",
     f"{_MODEL}.frontend.init_args.patch_size=7",
@@ -25,9 +25,10 @@ MICRO_VIT = [
 
 
 def run_zoo(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run the installed ``zoo`` command as a user would."""
-    command = [sys.executable, "-m", "zoo.cli", *args]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    """Run the installed ``zoo`` console command as a user would."""
+    zoo = shutil.which("zoo")
+    assert zoo, "the zoo command is not on PATH; install the project: pip install -e ."
+    return subprocess.run([zoo, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def test_misspelled_recipe_key_is_named(in_tmp, capsys):
 
 
 def test_wrong_type_is_named(in_tmp, capsys):
-    recipe = _recipe_with(in_tmp, "max_epochs: 4", "max_epochs: four")
+    recipe = _recipe_with(in_tmp, "max_epochs: 12", "max_epochs: four")
     assert "trainer.max_epochs: expected int, got 'four'" in _error_of(["fit", "--config", recipe], capsys)
 
 
@@ -57,7 +57,7 @@ def test_missing_recipe(in_tmp, capsys):
 
 
 def test_patch_size_that_does_not_divide_the_image(in_tmp, capsys):
-    recipe = _recipe_with(in_tmp, "patch_size: 4", "patch_size: 5")
+    recipe = _recipe_with(in_tmp, "patch_size: 7", "patch_size: 5")
     err = _error_of(["run", recipe], capsys)
     assert "image size 28x28 is not divisible by patch_size 5; resize or crop to a multiple of 5" in err
 
@@ -71,6 +71,16 @@ def test_missing_full_dataset_names_the_command_that_prepares_it(in_tmp, capsys)
 def test_unknown_command_and_dataset(capsys):
     assert "unknown command 'frob'" in _error_of(["frob"], capsys)
     assert "unknown dataset 'mnist'" in _error_of(["data", "prepare", "mnist"], capsys)
+
+
+def test_missing_arguments_are_one_line_too(capsys):
+    assert "the following arguments are required: recipe; see zoo run --help" in _error_of(["run"], capsys)
+    assert "required: name" in _error_of(["data", "prepare"], capsys)
+
+
+def test_logger_switched_off_under_a_callback_that_needs_it(in_tmp, capsys):
+    err = _error_of(["run", str(QUICK), *MICRO_VIT, "--trainer.logger=false"], capsys)
+    assert "Cannot use `LearningRateMonitor` callback with `Trainer` that has no logger" in err
 
 
 def test_run_trains_tests_and_writes_metrics(in_tmp):

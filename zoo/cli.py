@@ -77,7 +77,7 @@ def build_cli(args: Sequence[str], run: bool):
 def data_main(argv: Sequence[str]) -> None:
     from zoo.data.prepare import PREPARERS
 
-    parser = argparse.ArgumentParser(prog="zoo data", exit_on_error=False)
+    parser = ArgumentParser(prog="zoo data")
     parser.add_argument("action", choices=["prepare"])
     parser.add_argument("name", help=f"one of: {', '.join(PREPARERS)}")
     parser.add_argument("--source", help="folder holding the dataset's original files (else found or downloaded)")
@@ -88,17 +88,44 @@ def data_main(argv: Sequence[str]) -> None:
     print(f"prepared {args.name} at {path}")
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises ``ZooError`` instead of printing usage and exiting, for one-line errors."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog=prog, allow_abbrev=False, exit_on_error=False)
+
+    def error(self, message: str):
+        raise ZooError(f"{message}; see {self.prog} --help")
+
+
 def _guard(action: Callable[[], object]) -> None:
-    """Run ``action``; turn errors a user can cause into one line and exit status 2."""
+    """Run ``action``; report errors a user can cause as one line and exit status 2.
+
+    Anything else is a bug and keeps its traceback.
+    """
     if os.environ.get("ZOO_DEBUG"):
         action()
         return
-    from jsonargparse import ArgumentError as JsonargparseError
-
     try:
         action()
-    except (ZooError, JsonargparseError, argparse.ArgumentError, FileNotFoundError, ValueError) as err:
+    except Exception as err:
+        if not _is_user_error(err):
+            raise
         _fail(_one_line(err))
+
+
+def _is_user_error(err: BaseException) -> bool:
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+    if isinstance(err, (ZooError, argparse.ArgumentError, FileNotFoundError, MisconfigurationException)):
+        return True
+    return isinstance(_root_cause(err), ZooError)  # e.g. a model's ZooError wrapped by jsonargparse
+
+
+def _root_cause(err: BaseException) -> BaseException:
+    while err.__cause__ is not None:
+        err = err.__cause__
+    return err
 
 
 def _one_line(err: BaseException) -> str:
@@ -106,9 +133,7 @@ def _one_line(err: BaseException) -> str:
     text = str(err)
     if 'Parser key "' in text:
         return _describe_recipe_error(text)
-    while err.__cause__ is not None:  # e.g. a model's ValueError wrapped by jsonargparse
-        err = err.__cause__
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    lines = [line.strip() for line in str(_root_cause(err)).splitlines() if line.strip()]
     return lines[0] if lines else type(err).__name__
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import time
@@ -12,8 +11,9 @@ from pathlib import Path
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.trainer.states import TrainerFn
 
-from zoo.cli import build_cli
+from zoo.cli import ArgumentParser, build_cli
 from zoo.data.cache import write_atomically
 from zoo.errors import ZooError
 
@@ -39,7 +39,8 @@ class TrainClock(Callback):
         self._pause()
 
     def on_validation_end(self, trainer, pl_module) -> None:
-        if trainer.training and not trainer.sanity_checking:
+        # Lightning sets trainer.training only after validation returns, so ask the state.
+        if trainer.state.fn == TrainerFn.FITTING and not trainer.sanity_checking:
             self._resume()
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
@@ -50,7 +51,7 @@ class TrainClock(Callback):
 
 
 def run_main(argv: Sequence[str]) -> dict:
-    parser = argparse.ArgumentParser(prog="zoo run", exit_on_error=False)
+    parser = ArgumentParser(prog="zoo run")
     parser.add_argument("recipe", help="a recipe YAML, e.g. recipes/vision/vit_tiny_fashion_mnist_quick.yaml")
     parser.add_argument("--output", help="where metrics.json goes (default: runs/<recipe name>)")
     args, overrides = parser.parse_known_args(argv)
@@ -90,7 +91,7 @@ def run(recipe: Path, output: Path, overrides: Sequence[str] = ()) -> dict:
         metrics["confusion_matrix"] = task.confusion_matrix.tolist()
     if trainer.is_global_zero:
         path = output / "metrics.json"
-        write_atomically(path, lambda tmp: tmp.write_text(json.dumps(metrics, indent=2) + "\n"))
+        write_atomically(path, lambda f: f.write((json.dumps(metrics, indent=2) + "\n").encode()))
         _print_table(metrics, path)
     return metrics
 

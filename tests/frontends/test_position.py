@@ -38,3 +38,9 @@ def test_resample_keeps_same_grid_and_resizes_other():
     pe = torch.randn(1, 16, 8)
     assert resample_2d(pe, (4, 4), (4, 4)) is pe
     assert resample_2d(pe, (4, 4), (6, 5)).shape == (1, 30, 8)
+
+
+def test_resample_keeps_rows_as_rows():
+    rows = torch.arange(4.0)[:, None, None].expand(4, 4, 2).reshape(1, 16, 2)  # value = row index
+    resized = resample_2d(rows, (4, 4), (4, 8)).reshape(4, 8, 2)  # only the width grows
+    torch.testing.assert_close(resized, torch.arange(4.0)[:, None, None].expand(4, 8, 2))

@@ -5,6 +5,7 @@ import timm
 import torch
 
 from zoo.backbone import Transformer
+from zoo.errors import ZooError
 from zoo.frontends import PatchEmbed
 from zoo.heads import ClassifierHead
 from zoo.models import UnimodalModel, vision_transformer
@@ -43,6 +44,31 @@ def test_cls_head_needs_a_cls_token():
     frontend = PatchEmbed(img_size=8, patch_size=4, in_chans=1, embed_dim=8, cls_token=False)
     with pytest.raises(ValueError, match="front-end adds none"):
         UnimodalModel(frontend, Transformer(8, 1, 2), ClassifierHead(8, 3, pool="cls"))
+
+
+def test_mean_pooling_refuses_a_cls_token():
+    frontend = PatchEmbed(img_size=8, patch_size=4, in_chans=1, embed_dim=8, cls_token=True)
+    with pytest.raises(ZooError, match="set cls_token: false or pool: cls"):
+        UnimodalModel(frontend, Transformer(8, 1, 2), ClassifierHead(8, 3, pool="mean"))
+
+
+class _Tokens(torch.nn.Module):
+    """A front-end that passes (B, N, D) tokens through, as a text front-end will."""
+
+    num_prefix_tokens = 0
+
+    def forward(self, x):
+        return x
+
+
+def test_padding_mask_reaches_backbone_and_head():
+    torch.manual_seed(0)
+    model = UnimodalModel(_Tokens(), Transformer(8, 2, 2), ClassifierHead(8, 3, pool="mean")).eval()
+    torch.nn.init.normal_(model.head.fc.weight)
+    x = torch.randn(1, 4, 8)
+    padded = torch.cat([x, torch.randn(1, 2, 8)], dim=1)
+    mask = torch.tensor([[False] * 4 + [True] * 2])
+    torch.testing.assert_close(model(padded, mask), model(x), atol=1e-5, rtol=1e-5)
 
 
 def test_attention_maps_cover_cls_and_patches():

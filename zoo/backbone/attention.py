@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from zoo.errors import ZooError
+
 
 class KVCache(nn.Module):
     """Pre-allocated key/value store for autoregressive decoding.
@@ -106,7 +108,7 @@ class MultiHeadAttention(nn.Module):
     ) -> None:
         super().__init__()
         if embed_dim % num_heads != 0:
-            raise ValueError(f"embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
+            raise ZooError(f"embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
         self.num_heads = num_heads
         self.head_dim = embed_dim // num_heads
         self.qkv = nn.Linear(embed_dim, 3 * embed_dim, bias=qkv_bias)
@@ -139,16 +141,14 @@ class MultiHeadAttention(nn.Module):
         q, k, v = self._project(x, context)  # each (B, H, N, Dh)
         if kv_cache is not None:
             k, v = kv_cache.update(k, v)
-        mask = build_attn_mask(key_padding_mask, causal, q.shape[2], k.shape[2], x.device)
         drop = self.attn_drop if self.training else 0.0
+        # A plain causal mask without cache or padding goes to SDPA's own causal kernel, unbuilt.
+        plain_causal = causal and key_padding_mask is None and q.shape[2] == k.shape[2] and not need_weights
+        mask = None if plain_causal else build_attn_mask(key_padding_mask, causal, q.shape[2], k.shape[2], x.device)
         if need_weights:
             out, weights = _attention_with_weights(q, k, v, mask, drop)
         else:
-            # With a plain causal mask and no cache, SDPA's own causal kernel is fastest.
-            plain_causal = causal and key_padding_mask is None and q.shape[2] == k.shape[2]
-            out = F.scaled_dot_product_attention(
-                q, k, v, attn_mask=None if plain_causal else mask, dropout_p=drop, is_causal=plain_causal
-            )
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=drop, is_causal=plain_causal)
         out = out.transpose(1, 2).flatten(2)  # (B, Nq, D)
         out = self.proj_drop(self.proj(out))
         return (out, weights) if need_weights else out

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 from torchvision.models.resnet import BasicBlock
 
+from zoo.errors import ZooError
+
 
 class CifarResNet(nn.Module):
     """(B, C, H, W) images -> (B, num_classes) logits, the same contract as a ViT classifier.
@@ -34,7 +36,7 @@ class CifarResNet(nn.Module):
     ) -> None:
         super().__init__()
         if len(widths) != len(depths):
-            raise ValueError(f"widths {list(widths)} and depths {list(depths)} must have the same length")
+            raise ZooError(f"widths {list(widths)} and depths {list(depths)} must have the same length")
         self.stem = nn.Sequential(
             nn.Conv2d(in_chans, widths[0], kernel_size=3, padding=1, bias=False),
             nn.BatchNorm2d(widths[0]),

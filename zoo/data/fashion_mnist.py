@@ -11,7 +11,11 @@ Two variants:
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import urllib.error
 import urllib.request
+import zipfile
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -36,6 +40,13 @@ FILES = {
     "test_images": "t10k-images-idx3-ubyte.gz",
     "test_labels": "t10k-labels-idx1-ubyte.gz",
 }
+# sha256 of each file's decompressed bytes: copies that were gzipped anew (Debian's) still match.
+SHA256 = {
+    "train_images": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train_labels": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "test_images": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "test_labels": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
 EMBEDDED = "fashion_mnist_10k.npz"
 
 
@@ -43,8 +54,11 @@ def full_path() -> Path:
     return data_home() / "fashion-mnist" / "fashion_mnist.npz"
 
 
-def prepare(source: Path | None = None) -> Path:
-    """Build the full-data cache from IDX files in ``source``, the Debian package, or the web."""
+def prepare(source: Path | None = None, check: bool = True) -> Path:
+    """Build the full-data cache from IDX files in ``source``, the Debian package, or the web.
+
+    With ``check``, each file's content must match the official sha256.
+    """
     if source is None:
         source = DEBIAN_DIR if all((DEBIAN_DIR / f).exists() for f in FILES.values()) else None
     if source is None:
@@ -52,23 +66,35 @@ def prepare(source: Path | None = None) -> Path:
     missing = [f for f in FILES.values() if not (Path(source) / f).exists()]
     if missing:
         raise ZooError(f"{source} lacks {', '.join(missing)}; point --source at the Fashion-MNIST IDX files")
-    arrays = {key: read_idx(Path(source) / name) for key, name in FILES.items()}
+    arrays = {}
+    for key, name in FILES.items():
+        path = Path(source) / name
+        if check and _content_sha256(path) != SHA256[key]:
+            raise ZooError(f"{path} is not the official Fashion-MNIST file (sha256 differs); delete it and prepare again")
+        arrays[key] = read_idx(path)
     out = full_path()
-    write_atomically(out, lambda tmp: np.savez(tmp, **arrays))
+    write_atomically(out, lambda f: np.savez(f, **arrays))
     return out
 
 
+def _content_sha256(path: Path) -> str:
+    with gzip.open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 def _download(raw_dir: Path) -> Path:
-    try:
-        for name in FILES.values():
-            if not (raw_dir / name).exists():
-                data = urllib.request.urlopen(URL + name, timeout=30).read()
-                write_atomically(raw_dir / name, lambda tmp, data=data: tmp.write_bytes(data))
-    except OSError as err:
-        raise ZooError(
-            f"Fashion-MNIST is not installed and could not be downloaded ({err}); "
-            "install the Debian package dataset-fashion-mnist, or go online, then run: zoo data prepare fashion-mnist"
-        ) from None
+    for name in FILES.values():
+        if (raw_dir / name).exists():
+            continue
+        try:
+            with urllib.request.urlopen(URL + name, timeout=30) as response:
+                data = response.read()
+        except (urllib.error.URLError, TimeoutError) as err:
+            raise ZooError(
+                f"Fashion-MNIST is not installed and could not be downloaded ({err}); install the Debian "
+                "package dataset-fashion-mnist, or go online, then run: zoo data prepare fashion-mnist"
+            ) from None
+        write_atomically(raw_dir / name, lambda f, data=data: f.write(data))
     return raw_dir
 
 
@@ -88,20 +114,31 @@ def make_embedded_subset(source: Path, out: Path, per_class_train: int = 1000, p
         "test_images": arrays["test_images"][test],
         "test_labels": arrays["test_labels"][test],
     }
-    write_atomically(out, lambda tmp: np.savez_compressed(tmp, **subset))
+    write_atomically(out, lambda f: np.savez_compressed(f, **subset))
+
+
+def require_full() -> Path:
+    """The prepared full-data file, or a ZooError naming the command that prepares it."""
+    path = full_path()
+    if not path.exists():
+        raise ZooError(f"full Fashion-MNIST is not prepared at {path}; run: zoo data prepare fashion-mnist")
+    return path
 
 
 def load_arrays(variant: Literal["embedded", "full"]) -> dict[str, np.ndarray]:
     """Images (N, 28, 28) uint8 and labels (N,) for train and test."""
     if variant == "embedded":
         with resources.as_file(resources.files("zoo.data") / "embedded" / EMBEDDED) as path:
-            with np.load(path, allow_pickle=False) as npz:
-                return {key: npz[key] for key in FILES}
-    path = full_path()
-    if not path.exists():
-        raise ZooError(f"full Fashion-MNIST is not prepared at {path}; run: zoo data prepare fashion-mnist")
-    with np.load(path, allow_pickle=False) as npz:
-        return {key: npz[key] for key in FILES}
+            return _read_npz(path)
+    return _read_npz(require_full())
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {key: npz[key] for key in FILES}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        raise ZooError(f"{path} is unreadable ({err}); run again: zoo data prepare fashion-mnist") from None
 
 
 class ImageArrayDataset(Dataset):
@@ -146,7 +183,8 @@ class FashionMNISTDataModule(L.LightningDataModule):
         self.num_workers, self.augment = num_workers, augment
 
     def prepare_data(self) -> None:
-        load_arrays(self.variant)  # fails early, on one process, with the command that fixes it
+        if self.variant == "full":
+            require_full()  # fails early, on one process, with the command that fixes it
 
     def setup(self, stage: str | None = None) -> None:
         arrays = load_arrays(self.variant)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.errors import ZooError
+
 _DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4")}
 
 
@@ -21,12 +23,12 @@ def read_idx(path: str | Path) -> np.ndarray:
     with opener(path, "rb") as f:
         data = f.read()
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _DTYPES:
-        raise ValueError(f"{path} is not an IDX file (bad magic number)")
+        raise ZooError(f"{path} is not an IDX file (bad magic number)")
     ndim = data[3]
     shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     dtype = np.dtype(_DTYPES[data[2]])
     offset = 4 + 4 * ndim
     expected = int(np.prod(shape)) * dtype.itemsize
     if len(data) - offset != expected:
-        raise ValueError(f"{path} is truncated: {len(data) - offset} data bytes, expected {expected}")
+        raise ZooError(f"{path} is truncated: {len(data) - offset} data bytes, expected {expected}")
     return np.frombuffer(data, dtype=dtype, offset=offset).reshape(shape)

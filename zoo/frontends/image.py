@@ -10,6 +10,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from zoo.errors import ZooError
 from zoo.frontends.position import resample_2d, sincos_2d
 
 
@@ -55,7 +56,7 @@ class PatchEmbed(nn.Module):
         elif pos_embed == "sincos":
             self.register_buffer("pos_embed", sincos_2d(*self.grid, embed_dim)[None], persistent=False)
         else:
-            raise ValueError(f"pos_embed must be 'learned' or 'sincos', got {pos_embed!r}")
+            raise ZooError(f"pos_embed must be 'learned' or 'sincos', got {pos_embed!r}")
         self.drop = nn.Dropout(drop)
         w = self.proj.weight.data
         nn.init.xavier_uniform_(w.view(w.shape[0], -1))  # as a linear layer on flattened patches
@@ -67,7 +68,7 @@ class PatchEmbed(nn.Module):
         """(B, C, H, W) -> (B, num_prefix_tokens + N, D)."""
         B, C, H, W = x.shape
         if C != self.in_chans:
-            raise ValueError(f"image has {C} channels but the model expects in_chans={self.in_chans}")
+            raise ZooError(f"image has {C} channels but the model expects in_chans={self.in_chans}")
         _check_divisible(H, W, self.patch_size)
         x = self.proj(x).flatten(2).transpose(1, 2)  # (B, N, D)
         x = x + self._pos_embed((H // self.patch_size, W // self.patch_size))
@@ -85,7 +86,7 @@ class PatchEmbed(nn.Module):
 
 def _check_divisible(height: int, width: int, patch_size: int) -> None:
     if height % patch_size or width % patch_size:
-        raise ValueError(
+        raise ZooError(
             f"image size {height}x{width} is not divisible by patch_size {patch_size}; "
             f"resize or crop to a multiple of {patch_size}"
         )

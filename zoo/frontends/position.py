@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from zoo.errors import ZooError
+
 
 def sinusoidal_encoding(positions: Tensor | int, dim: int, base: float = 10000.0) -> Tensor:
     """Fixed sinusoids: (N,) positions (or N) -> (N, dim).
@@ -17,7 +19,7 @@ def sinusoidal_encoding(positions: Tensor | int, dim: int, base: float = 10000.0
     PE(pos, 2i) = sin(pos / base^(2i/dim)),  PE(pos, 2i+1) = cos(pos / base^(2i/dim)).
     """
     if dim % 2 != 0:
-        raise ValueError(f"sinusoidal encoding needs an even dim, got {dim}")
+        raise ZooError(f"sinusoidal encoding needs an even dim, got {dim}")
     if isinstance(positions, int):
         positions = torch.arange(positions)
     inv_freq = base ** (-torch.arange(0, dim, 2, dtype=torch.float64) / dim)  # (dim/2,)
@@ -32,7 +34,7 @@ def sincos_2d(grid_h: int, grid_w: int, dim: int) -> Tensor:
     Half the channels encode the row, half the column, each with :func:`sinusoidal_encoding`.
     """
     if dim % 4 != 0:
-        raise ValueError(f"2-D sin-cos encoding needs dim divisible by 4, got {dim}")
+        raise ZooError(f"2-D sin-cos encoding needs dim divisible by 4, got {dim}")
     rows = sinusoidal_encoding(grid_h, dim // 2)  # (Gh, dim/2)
     cols = sinusoidal_encoding(grid_w, dim // 2)  # (Gw, dim/2)
     rows = rows[:, None, :].expand(grid_h, grid_w, dim // 2)

@@ -6,6 +6,8 @@ from typing import Literal
 
 from torch import Tensor, nn
 
+from zoo.errors import ZooError
+
 
 class ClassifierHead(nn.Module):
     """(B, N, D) tokens -> (B, num_classes) logits.
@@ -13,8 +15,8 @@ class ClassifierHead(nn.Module):
     Args:
         embed_dim: token width D.
         num_classes: output classes.
-        pool: "cls" takes token 0 (the front-end's class token); "mean" averages the
-            tokens that are not padding.
+        pool: "cls" takes token 0 (the front-end's class token); "mean" averages all
+            tokens that are not padding (use it with a front-end without a class token).
         drop: dropout before the linear layer.
     """
 
@@ -27,7 +29,7 @@ class ClassifierHead(nn.Module):
     ) -> None:
         super().__init__()
         if pool not in ("cls", "mean"):
-            raise ValueError(f"pool must be 'cls' or 'mean', got {pool!r}")
+            raise ZooError(f"pool must be 'cls' or 'mean', got {pool!r}")
         self.pool = pool
         self.drop = nn.Dropout(drop)
         self.fc = nn.Linear(embed_dim, num_classes)

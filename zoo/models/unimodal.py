@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from zoo.backbone import Transformer
+from zoo.errors import ZooError
 
 
 class UnimodalModel(nn.Module):
@@ -14,30 +15,37 @@ class UnimodalModel(nn.Module):
     (``backbone.*`` keys) move between image, text and audio models.
 
     Args:
-        frontend: turns the raw input into (B, N, D) tokens; exposes ``num_prefix_tokens``.
+        frontend: turns the raw input into (B, N, D) tokens; exposes ``num_prefix_tokens``
+            (class tokens it prepends).
         backbone: the shared Transformer.
         head: turns (B, N, D) tokens into the output.
     """
 
     def __init__(self, frontend: nn.Module, backbone: Transformer, head: nn.Module) -> None:
         super().__init__()
-        if getattr(head, "pool", None) == "cls" and getattr(frontend, "num_prefix_tokens", 0) == 0:
-            raise ValueError("head pools the cls token but the front-end adds none; set cls_token: true or pool: mean")
+        _check_pooling(getattr(head, "pool", None), getattr(frontend, "num_prefix_tokens", 0))
         self.frontend = frontend
         self.backbone = backbone
         self.head = head
 
-    def forward_features(self, x: Tensor) -> Tensor:
-        """Raw input -> (B, N, D) backbone tokens."""
-        return self.backbone(self.frontend(x))
+    def forward_features(self, x: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
+        """Raw input, optional (B, N) bool padding mask (True = pad) -> (B, N, D) tokens."""
+        return self.backbone(self.frontend(x), key_padding_mask)
 
-    def forward_head(self, tokens: Tensor) -> Tensor:
+    def forward_head(self, tokens: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
         """(B, N, D) tokens -> head output, e.g. (B, num_classes) logits."""
-        return self.head(tokens)
+        return self.head(tokens, key_padding_mask)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.forward_head(self.forward_features(x))
+    def forward(self, x: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
+        return self.forward_head(self.forward_features(x, key_padding_mask), key_padding_mask)
 
-    def attention_maps(self, x: Tensor) -> list[Tensor]:
+    def attention_maps(self, x: Tensor, key_padding_mask: Tensor | None = None) -> list[Tensor]:
         """Per-block (B, H, N, N) attention weights for input ``x``."""
-        return self.backbone.attention_maps(self.frontend(x))
+        return self.backbone.attention_maps(self.frontend(x), key_padding_mask)
+
+
+def _check_pooling(pool: str | None, num_prefix_tokens: int) -> None:
+    if pool == "cls" and num_prefix_tokens == 0:
+        raise ZooError("head pools the cls token but the front-end adds none; set cls_token: true or pool: mean")
+    if pool == "mean" and num_prefix_tokens > 0:
+        raise ZooError("head mean-pools all tokens but the front-end adds a cls token; set cls_token: false or pool: cls")
