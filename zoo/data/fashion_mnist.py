@@ -11,7 +11,6 @@ Two variants:
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import urllib.error
 import urllib.request
@@ -26,7 +25,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from zoo.data.cache import data_home, write_atomically
-from zoo.data.idx import read_idx
+from zoo.data.idx import parse_idx, read_idx, read_idx_bytes
 from zoo.data.transforms import image_eval_transform, image_train_transform
 from zoo.errors import ZooError
 
@@ -69,17 +68,13 @@ def prepare(source: Path | None = None, check: bool = True) -> Path:
     arrays = {}
     for key, name in FILES.items():
         path = Path(source) / name
-        if check and _content_sha256(path) != SHA256[key]:
+        data = read_idx_bytes(path)  # decompressed once: hashed, then parsed
+        if check and hashlib.sha256(data).hexdigest() != SHA256[key]:
             raise ZooError(f"{path} is not the official Fashion-MNIST file (sha256 differs); delete it and prepare again")
-        arrays[key] = read_idx(path)
+        arrays[key] = parse_idx(data, path)
     out = full_path()
     write_atomically(out, lambda f: np.savez(f, **arrays))
     return out
-
-
-def _content_sha256(path: Path) -> str:
-    with gzip.open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def _download(raw_dir: Path) -> Path:
