@@ -64,6 +64,10 @@ class PatchEmbed(nn.Module):
         if self.cls_token is not None:
             nn.init.normal_(self.cls_token, std=1e-6)
 
+    def no_weight_decay(self) -> set[str]:
+        """Parameters the optimiser should not decay (see ``zoo.tasks.param_groups``)."""
+        return {"pos_embed", "cls_token"}
+
     def forward(self, x: Tensor) -> Tensor:
         """(B, C, H, W) -> (B, num_prefix_tokens + N, D)."""
         B, C, H, W = x.shape

@@ -16,6 +16,8 @@ from torch.optim.lr_scheduler import LRScheduler
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix, MulticlassF1Score
 
+from zoo.tasks.param_groups import weight_decay_groups
+
 OptimizerFactory = Callable[[Iterable], Optimizer]
 SchedulerFactory = Callable[[Optimizer, int], LRScheduler]
 
@@ -34,7 +36,8 @@ class ClassificationTask(L.LightningModule):
     Args:
         model: maps a batch of inputs to (B, num_classes) logits.
         num_classes: number of classes.
-        optimizer: builds the optimiser from the parameters (AdamW, lr 1e-3, wd 0.05 by default).
+        optimizer: builds the optimiser from the parameter groups of :func:`weight_decay_groups`
+            (AdamW, lr 1e-3, wd 0.05 by default); biases, norms and embeddings get no decay.
         lr_scheduler: builds a per-step schedule from the optimiser and the total step count.
         label_smoothing: cross-entropy label smoothing.
     """
@@ -99,7 +102,7 @@ class ClassificationTask(L.LightningModule):
         self.test_confmat.reset()
 
     def configure_optimizers(self):
-        optimizer = self.optimizer(self.parameters())
+        optimizer = self.optimizer(weight_decay_groups(self.model))
         if self.lr_scheduler is None:
             return optimizer
         scheduler = self.lr_scheduler(optimizer, self.trainer.estimated_stepping_batches)
