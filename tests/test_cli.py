@@ -4,18 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import MICRO_VIT, QUICK, QUICK_BATCH, run_zoo
-from zoo.cli import main
-
-
-def _error_of(argv, capsys) -> str:
-    """The error line of ``zoo ARGV`` run in this process (see the subprocess test for all of stderr)."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    assert exit_info.value.code == 2
-    last = capsys.readouterr().err.strip().splitlines()[-1]
-    assert last.startswith("zoo: error: ")
-    return last
+from tests.conftest import MICRO_VIT, QUICK, QUICK_BATCH, error_line, run_zoo
 
 
 def test_user_error_prints_one_line_and_no_traceback(in_tmp):
@@ -36,50 +25,50 @@ def _recipe_with(tmp_path, old: str, new: str):
 
 def test_misspelled_recipe_key_is_named(in_tmp, capsys):
     recipe = _recipe_with(in_tmp, "embed_dim: 192, depth: 6", "embd_dim: 192, depth: 6")
-    err = _error_of(["fit", "--config", recipe], capsys)
+    err = error_line(["fit", "--config", recipe], capsys)
     assert "model.model.backbone (zoo.backbone.transformer.Transformer)" in err
     assert "'embd_dim' is not accepted" in err
 
 
 def test_wrong_type_is_named(in_tmp, capsys):
     recipe = _recipe_with(in_tmp, "max_epochs: 12", "max_epochs: four")
-    assert "trainer.max_epochs: expected int, got 'four'" in _error_of(["fit", "--config", recipe], capsys)
+    assert "trainer.max_epochs: expected int, got 'four'" in error_line(["fit", "--config", recipe], capsys)
 
 
 def test_misspelled_flag_is_not_taken_as_an_abbreviation(in_tmp, capsys):
-    err = _error_of(["fit", "--config", str(QUICK), "--trainer.max_epoch", "3"], capsys)
+    err = error_line(["fit", "--config", str(QUICK), "--trainer.max_epoch", "3"], capsys)
     assert "unrecognized arguments: --trainer.max_epoch" in err
 
 
 def test_missing_recipe(in_tmp, capsys):
-    assert "nope.yaml'; give the path of a recipe YAML" in _error_of(["fit", "--config", "nope.yaml"], capsys)
-    assert "recipe nope.yaml does not exist" in _error_of(["run", "nope.yaml"], capsys)
+    assert "nope.yaml'; give the path of a recipe YAML" in error_line(["fit", "--config", "nope.yaml"], capsys)
+    assert "recipe nope.yaml does not exist" in error_line(["run", "nope.yaml"], capsys)
 
 
 def test_patch_size_that_does_not_divide_the_image(in_tmp, capsys):
     recipe = _recipe_with(in_tmp, "patch_size: 7", "patch_size: 5")
-    err = _error_of(["run", recipe], capsys)
+    err = error_line(["run", recipe], capsys)
     assert "image size 28x28 is not divisible by patch_size 5; resize or crop to a multiple of 5" in err
 
 
 def test_missing_full_dataset_names_the_command_that_prepares_it(in_tmp, capsys):
     recipe = _recipe_with(in_tmp, "variant: embedded", "variant: full")
-    err = _error_of(["run", recipe, *MICRO_VIT], capsys)
+    err = error_line(["run", recipe, *MICRO_VIT], capsys)
     assert "full Fashion-MNIST is not prepared" in err and "run: zoo data prepare fashion-mnist" in err
 
 
 def test_unknown_command_and_dataset(capsys):
-    assert "unknown command 'frob'" in _error_of(["frob"], capsys)
-    assert "unknown dataset 'mnist'" in _error_of(["data", "prepare", "mnist"], capsys)
+    assert "unknown command 'frob'" in error_line(["frob"], capsys)
+    assert "unknown dataset 'mnist'" in error_line(["data", "prepare", "mnist"], capsys)
 
 
 def test_missing_arguments_are_one_line_too(capsys):
-    assert "the following arguments are required: recipe; see zoo run --help" in _error_of(["run"], capsys)
-    assert "required: name" in _error_of(["data", "prepare"], capsys)
+    assert "the following arguments are required: recipe; see zoo run --help" in error_line(["run"], capsys)
+    assert "required: name" in error_line(["data", "prepare"], capsys)
 
 
 def test_logger_switched_off_under_a_callback_that_needs_it(in_tmp, capsys):
-    err = _error_of(["run", str(QUICK), *MICRO_VIT, "--trainer.logger=false"], capsys)
+    err = error_line(["run", str(QUICK), *MICRO_VIT, "--trainer.logger=false"], capsys)
     assert "Cannot use `LearningRateMonitor` callback with `Trainer` that has no logger" in err
 
 
@@ -95,3 +84,22 @@ def test_run_trains_tests_and_writes_metrics(in_tmp):
     confusion = metrics["confusion_matrix"]
     assert len(confusion) == 10 and sum(map(sum, confusion)) == 2000  # every test image, once
     assert "test/acc" in result.stdout  # the printed table
+    # The run ends with a zoo checkpoint; loaded, it reproduces the test accuracy exactly.
+    import zoo
+    from zoo.data.fashion_mnist import FashionMNISTDataModule
+    from zoo.hub.evaluate import evaluate
+
+    loaded = zoo.load(out / "checkpoint")
+    card_metrics = json.loads((out / "checkpoint" / "metrics.json").read_text())
+    assert card_metrics["test/acc"] == metrics["test/acc"] and card_metrics["weights_dtype"] == "float32"
+    assert evaluate(loaded, FashionMNISTDataModule())["test/acc"] == pytest.approx(metrics["test/acc"], abs=1e-6)
+    assert (out / "recipe.yaml").is_file() and (out / "lightning" / "last.ckpt").is_file()
+
+    # Re-exported in float16, it is measured again on the stored weights.
+    result = run_zoo(["export", str(out), "--weights-dtype", "float16", "--output", str(in_tmp / "half")], in_tmp)
+    assert result.returncode == 0, result.stderr[-2000:]
+    half = json.loads((in_tmp / "half" / "metrics.json").read_text())
+    assert half["weights_dtype"] == "float16" and abs(half["test/acc"] - metrics["test/acc"]) < 0.01
+    assert half["train_seconds"] == metrics["train_seconds"]  # the training facts carry over
+    assert evaluate(zoo.load(in_tmp / "half"), FashionMNISTDataModule())["test/acc"] == pytest.approx(half["test/acc"], abs=1e-6)
+    assert (in_tmp / "half" / "model.safetensors").stat().st_size < 0.6 * (out / "checkpoint" / "model.safetensors").stat().st_size

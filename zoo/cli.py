@@ -1,7 +1,11 @@
 """The ``zoo`` command.
 
     zoo fit|validate|test|predict --config RECIPE [--key value ...]   LightningCLI as is
-    zoo run RECIPE [--output DIR] [--key value ...]                   fit, test, write metrics
+    zoo run RECIPE [--output DIR] [--resume] [--key value ...]        fit, test, export a checkpoint
+    zoo export RUN_DIR [--output DIR] [--weights-dtype float16]       re-export a finished run
+    zoo list                                                          the named checkpoints
+    zoo predict NAME_OR_DIR FILE... [--topk K] [--json]               labels for files
+    zoo finetune NAME_OR_DIR --data DIR --output OUT [--epochs N]     fine-tune on a folder
     zoo data prepare NAME [--source DIR]                              build a full dataset's cache
 
 Errors a user can cause print one line (``zoo: error: ...``) and exit 2; set ZOO_DEBUG=1
@@ -22,28 +26,52 @@ USAGE = """usage: zoo COMMAND ...
 
 commands:
   fit|validate|test|predict --config RECIPE   Lightning's commands on a recipe (see zoo fit --help)
-  run RECIPE [--output DIR] [--key value]     fit, test the best checkpoint, write DIR/metrics.json
+  run RECIPE [--output DIR] [--resume]        fit, test the best checkpoint, write DIR/metrics.json
+                                              and the zoo checkpoint DIR/checkpoint
+  export RUN_DIR [--weights-dtype float16]    re-export a finished run's best weights
+  list                                        the named checkpoints and their measured metrics
+  predict NAME_OR_DIR FILE... [--json]        top-k labels for each file
+  finetune NAME_OR_DIR --data DIR --output OUT [--epochs N] [--freeze none|backbone|gradual]
+                                              fine-tune a checkpoint on a folder of labelled files
   data prepare NAME [--source DIR]            prepare a full dataset (names: {datasets})
 """
 
 LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
+COMMANDS = (*LIGHTNING_COMMANDS, "run", "export", "list", "finetune", "data")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv else None
-    if command in LIGHTNING_COMMANDS:
+    if command == "predict" and not _names_a_recipe(argv[1:]):
+        _guard(lambda: predict_main(argv[1:]))  # zoo predict NAME FILE...
+    elif command in LIGHTNING_COMMANDS:
         _guard(lambda: build_cli(argv, run=True))
     elif command == "run":
         from zoo.run import run_main
 
         _guard(lambda: run_main(argv[1:]))
+    elif command == "export":
+        from zoo.run import export_main
+
+        _guard(lambda: export_main(argv[1:]))
+    elif command == "list":
+        _guard(lambda: list_main(argv[1:]))
+    elif command == "finetune":
+        from zoo.finetune import finetune_main
+
+        _guard(lambda: finetune_main(argv[1:]))
     elif command == "data":
         _guard(lambda: data_main(argv[1:]))
     elif command in (None, "-h", "--help", "help"):
         print(_usage())
     else:
-        _fail(f"unknown command {command!r}; choose one of fit, validate, test, predict, run, data")
+        _fail(f"unknown command {command!r}; choose one of {', '.join(COMMANDS)}")
+
+
+def _names_a_recipe(args: Sequence[str]) -> bool:
+    """``zoo predict --config R`` is Lightning's predict; ``zoo predict NAME FILE...`` is zoo's."""
+    return any(arg == "--config" or arg.startswith(("--config=", "-c")) for arg in args)
 
 
 def build_cli(args: Sequence[str], run: bool):
@@ -72,6 +100,43 @@ def build_cli(args: Sequence[str], run: bool):
         args=list(args),
         run=run,
     )
+
+
+def list_main(argv: Sequence[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from zoo.hub.registry import list_models
+
+    ArgumentParser(prog="zoo list").parse_args(argv)
+    table = Table(title="zoo checkpoints (zoo.load(name), zoo predict NAME FILE...)")
+    for column in ("name", "task", "test/acc", "test/f1_macro", "location"):
+        table.add_column(column, justify="right" if column.startswith("test") else "left")
+    for entry in list_models():
+        scores = [f"{entry.metrics[k]:.4f}" if k in entry.metrics else "-" for k in ("test/acc", "test/f1_macro")]
+        table.add_row(entry.name, entry.task, *scores, entry.location)
+    Console().print(table)
+
+
+def predict_main(argv: Sequence[str]) -> None:
+    """``zoo predict NAME_OR_DIR FILE...``: top-k labels; ``--json``: one JSON object per line."""
+    import json
+
+    from zoo.hub.pretrained import load
+
+    parser = ArgumentParser(prog="zoo predict")
+    parser.add_argument("model", help="a named checkpoint (zoo list), a checkpoint folder, or hf://owner/repo")
+    parser.add_argument("files", nargs="+", help="input files (images for an image model)")
+    parser.add_argument("--topk", type=int, default=3, help="labels to show per file")
+    parser.add_argument("--json", action="store_true", help="one JSON object per input line")
+    args = parser.parse_args(argv)
+    for result in load(args.model).predict(args.files, topk=args.topk):
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(result["input"])
+            for label, prob in result["topk"]:
+                print(f"  {prob:7.2%}  {label}")
 
 
 def data_main(argv: Sequence[str]) -> None:

@@ -16,6 +16,8 @@ from lightning.pytorch.trainer.states import TrainerFn
 from zoo.cli import ArgumentParser, build_cli
 from zoo.data.cache import write_atomically
 from zoo.errors import ZooError
+from zoo.hub.checkpoint import DTYPES
+from zoo.hub.export import export_checkpoint, round_trip
 
 
 class TrainClock(Callback):
@@ -53,47 +55,122 @@ class TrainClock(Callback):
 def run_main(argv: Sequence[str]) -> dict:
     parser = ArgumentParser(prog="zoo run")
     parser.add_argument("recipe", help="a recipe YAML, e.g. recipes/vision/vit_tiny_fashion_mnist_quick.yaml")
-    parser.add_argument("--output", help="where metrics.json goes (default: runs/<recipe name>)")
+    parser.add_argument("--output", help="the run's folder (default: runs/<recipe name>)")
+    parser.add_argument("--resume", action="store_true", help="continue from OUTPUT/lightning/last.ckpt")
+    parser.add_argument("--weights-dtype", default="float32", choices=list(DTYPES), help="how the zoo checkpoint stores weights")
     args, overrides = parser.parse_known_args(argv)
     recipe = Path(args.recipe)
     if not recipe.is_file():
         raise ZooError(f"recipe {recipe} does not exist; see recipes/ for the shipped ones")
     output = Path(args.output) if args.output else Path("runs") / recipe.stem
-    return run(recipe, output, overrides)
+    return run(recipe, output, overrides, resume=args.resume, weights_dtype=args.weights_dtype)
 
 
-def run(recipe: Path, output: Path, overrides: Sequence[str] = ()) -> dict:
-    """Fit the recipe, test its best checkpoint on held-out data, write ``output/metrics.json``."""
+def run(
+    recipe: Path,
+    output: Path,
+    overrides: Sequence[str] = (),
+    resume: bool = False,
+    weights_dtype: str = "float32",
+) -> dict:
+    """Fit the recipe, test its best checkpoint on held-out data, export it.
+
+    Writes into ``output``: ``recipe.yaml`` (the recipe as resolved, overrides included),
+    ``lightning/`` (training state: ``last.ckpt``, the best), ``metrics.json`` and the zoo
+    checkpoint ``checkpoint/``.
+    """
+    state_dir = output / "lightning"
+    last = state_dir / "last.ckpt"
+    if resume and not last.is_file():
+        raise ZooError(f"nothing to resume: {last} does not exist; run without --resume to start afresh")
     cli = build_cli(["--config", str(recipe), *overrides], run=False)
     trainer, task, data = cli.trainer, cli.model, cli.datamodule
+    for callback in trainer.checkpoint_callbacks:
+        callback.dirpath = callback.dirpath or str(state_dir)
+    if trainer.is_global_zero:
+        resolved = cli.parser.dump(cli.config, skip_none=False)
+        write_atomically(output / "recipe.yaml", lambda f: f.write(resolved.encode()))
     clock = TrainClock()
     trainer.callbacks.append(clock)
     start = time.perf_counter()
-    trainer.fit(task, datamodule=data)
+    trainer.fit(task, datamodule=data, ckpt_path=str(last) if resume else None, weights_only=False)
     fit_seconds = time.perf_counter() - start
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-    tested = trainer.test(task, datamodule=data, ckpt_path=best or None, weights_only=False)[0]
-    metrics = {
-        "recipe": str(recipe),
-        **{name: round(float(value), 6) for name, value in tested.items()},
-        "params": sum(p.numel() for p in task.parameters()),
+    training = {
         "epochs": trainer.current_epoch,
         "steps": trainer.global_step,
         "train_seconds": round(clock.seconds, 1),
         "fit_seconds": round(fit_seconds, 1),
         "train_samples_per_second": round(clock.samples / max(clock.seconds, 1e-9), 1),
+        "resumed": resume,
+    }
+    return test_and_export(cli, recipe, output, best, training, weights_dtype)
+
+
+def test_and_export(
+    cli, recipe: Path, output: Path, ckpt: str, training: dict, weights_dtype: str, checkpoint: Path | None = None
+) -> dict:
+    """Test the weights of Lightning checkpoint ``ckpt`` as they will be stored, write
+    ``output/metrics.json`` and the zoo checkpoint (default ``output/checkpoint``)."""
+    trainer, task, data = cli.trainer, cli.model, cli.datamodule
+    if ckpt:
+        tested = trainer.test(task, datamodule=data, ckpt_path=ckpt, weights_only=False, verbose=False)[0]
+    if weights_dtype != "float32" or not ckpt:
+        round_trip(task.model, weights_dtype)
+        tested = trainer.test(task, datamodule=data, verbose=False)[0]
+    metrics = {
+        "recipe": str(recipe),
+        **{name: round(float(value), 6) for name, value in tested.items()},
+        "params": sum(p.numel() for p in task.parameters()),
+        **training,
         "precision": str(trainer.precision),
         "devices": trainer.world_size,
         "machine": _machine(trainer),
-        "best_checkpoint": best,
+        "best_checkpoint": ckpt,
     }
     if getattr(task, "confusion_matrix", None) is not None:
         metrics["confusion_matrix"] = task.confusion_matrix.tolist()
     if trainer.is_global_zero:
         path = output / "metrics.json"
         write_atomically(path, lambda f: f.write((json.dumps(metrics, indent=2) + "\n").encode()))
-        _print_table(metrics, path)
+        written = _export(cli, recipe, checkpoint or output / "checkpoint", metrics, weights_dtype)
+        _print_table(metrics, path, written)
     return metrics
+
+
+def _export(cli, recipe: Path, path: Path, metrics: dict, weights_dtype: str) -> Path | None:
+    data = cli.datamodule
+    if not hasattr(data, "classes") or not hasattr(data, "preprocessing"):
+        print(f"no zoo checkpoint written: {type(data).__name__} names no classes/preprocessing")
+        return None
+    model_config = cli.config.as_dict()["model"]["init_args"]["model"]
+    command = f"zoo run {recipe}" + (f" --weights-dtype {weights_dtype}" if weights_dtype != "float32" else "")
+    description = getattr(data, "description", type(data).__name__)
+    return export_checkpoint(
+        path, cli.model.model, model_config, data.classes, data.preprocessing, metrics, description, command, weights_dtype
+    )
+
+
+def export_main(argv: Sequence[str]) -> dict:
+    """``zoo export RUN_DIR``: re-export a finished run's best weights (e.g. in float16)."""
+    parser = ArgumentParser(prog="zoo export")
+    parser.add_argument("run", help="a zoo run folder (holding metrics.json), e.g. runs/vit_tiny_fashion_mnist")
+    parser.add_argument("--output", help="where the zoo checkpoint goes (default: RUN/checkpoint)")
+    parser.add_argument("--weights-dtype", default="float32", choices=list(DTYPES))
+    args = parser.parse_args(argv)
+    run_dir = Path(args.run)
+    if not (run_dir / "metrics.json").is_file():
+        raise ZooError(f"{run_dir}/metrics.json does not exist; give the folder of a finished zoo run")
+    previous = json.loads((run_dir / "metrics.json").read_text())
+    recipe = run_dir / "recipe.yaml" if (run_dir / "recipe.yaml").is_file() else Path(previous["recipe"])
+    ckpt = previous.get("best_checkpoint") or ""
+    if not Path(ckpt).is_file():
+        raise ZooError(f"the run's best checkpoint {ckpt!r} does not exist; nothing to export")
+    cli = build_cli(["--config", str(recipe)], run=False)
+    keep = ("epochs", "steps", "train_seconds", "fit_seconds", "train_samples_per_second", "resumed")
+    training = {key: previous[key] for key in keep if key in previous}
+    checkpoint = Path(args.output) if args.output else None
+    return test_and_export(cli, Path(previous["recipe"]), run_dir, ckpt, training, args.weights_dtype, checkpoint)
 
 
 def _machine(trainer: L.Trainer) -> str:
@@ -102,7 +179,7 @@ def _machine(trainer: L.Trainer) -> str:
     return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
 
 
-def _print_table(metrics: dict, path: Path) -> None:
+def _print_table(metrics: dict, path: Path, checkpoint: Path | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -115,3 +192,5 @@ def _print_table(metrics: dict, path: Path) -> None:
     console = Console()
     console.print(table)
     console.print(f"metrics written to {path}")
+    if checkpoint is not None:
+        console.print(f"zoo checkpoint written to {checkpoint} (zoo predict {checkpoint} FILE...)")

@@ -27,6 +27,8 @@ class CifarResNet(nn.Module):
         depths: BasicBlocks in each stage.
     """
 
+    classifier = "fc"  # the submodule a new label set replaces
+
     def __init__(
         self,
         num_classes: int = 10,
@@ -59,6 +61,10 @@ class CifarResNet(nn.Module):
     def forward_features(self, x: Tensor) -> Tensor:
         """(B, C, H, W) -> (B, widths[-1], H', W') feature map."""
         return self.stages(self.stem(x))
+
+    def layer_groups(self) -> list[nn.Module]:
+        """Everything before ``fc``, input to output: the stem, then each stage."""
+        return [self.stem, *self.stages]
 
     def forward(self, x: Tensor) -> Tensor:
         return self.fc(self.pool(self.forward_features(x)).flatten(1))

@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from zoo.data.cache import data_home, write_atomically
 from zoo.data.idx import parse_idx, read_idx, read_idx_bytes
+from zoo.data.preprocessing import ImagePreprocessing
 from zoo.data.transforms import image_eval_transform, image_train_transform
 from zoo.errors import ZooError
 
@@ -162,6 +163,7 @@ class FashionMNISTDataModule(L.LightningDataModule):
 
     classes = CLASSES
     img_size, in_chans, mean, std = 28, 1, MEAN, STD
+    preprocessing = ImagePreprocessing(size=28, channels=1, mean=MEAN, std=STD)
 
     def __init__(
         self,
@@ -176,6 +178,15 @@ class FashionMNISTDataModule(L.LightningDataModule):
             raise ZooError(f"variant must be 'embedded' or 'full', got {variant!r}")
         self.variant, self.val_size, self.batch_size = variant, val_size, batch_size
         self.num_workers, self.augment = num_workers, augment
+
+    @property
+    def description(self) -> str:
+        """One line on the data, for checkpoint cards."""
+        sizes = {"embedded": "10,000 train / 2,000 test subset", "full": "official 60,000 train / 10,000 test"}
+        return (
+            f"Fashion-MNIST ({sizes[self.variant]}; {self.val_size:,} train images held out for validation; "
+            "metrics on the test images)"
+        )
 
     def prepare_data(self) -> None:
         if self.variant == "full":

@@ -21,6 +21,8 @@ class UnimodalModel(nn.Module):
         head: turns (B, N, D) tokens into the output.
     """
 
+    classifier = "head"  # the submodule a new label set replaces
+
     def __init__(self, frontend: nn.Module, backbone: Transformer, head: nn.Module) -> None:
         super().__init__()
         _check_pooling(getattr(head, "pool", None), getattr(frontend, "num_prefix_tokens", 0))
@@ -38,6 +40,10 @@ class UnimodalModel(nn.Module):
 
     def forward(self, x: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
         return self.forward_head(self.forward_features(x, key_padding_mask), key_padding_mask)
+
+    def layer_groups(self) -> list[nn.Module]:
+        """Everything before the head, input to output: front-end, each block, final norm."""
+        return [self.frontend, *self.backbone.blocks, self.backbone.norm]
 
     def attention_maps(self, x: Tensor, key_padding_mask: Tensor | None = None) -> list[Tensor]:
         """Per-block (B, H, N, N) attention weights for input ``x``."""

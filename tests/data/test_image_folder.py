@@ -1,0 +1,67 @@
+"""Image folders for fine-tuning: layouts, validation split, and each bad folder named."""
+
+import pytest
+
+from tests.conftest import GROUPS, make_image_folder
+from zoo.data.fashion_mnist import FashionMNISTDataModule
+from zoo.data.image_folder import ImageFolderDataModule, carve_validation, scan_folder
+from zoo.errors import ZooError
+
+PRE = FashionMNISTDataModule.preprocessing
+
+
+def test_flat_folder_gets_a_stratified_validation_split(tmp_path):
+    data = ImageFolderDataModule(make_image_folder(tmp_path, per_label=10), PRE, val_fraction=0.2)
+    assert data.classes == sorted(GROUPS)
+    assert len(data.splits["train"]) == 24 and len(data.splits["val"]) == 6  # 2 of each label's 10
+    assert {label for _, label in data.splits["val"]} == set(GROUPS)
+    data.setup()
+    x, y = data.datasets["val"][0]
+    assert x.shape == (1, 28, 28) and x.dtype.is_floating_point and 0 <= y < 3
+
+
+def test_given_splits_and_other_sizes_and_colour(tmp_path):
+    make_image_folder(tmp_path / "train", per_label=6, split="train", size=64, rgb=True)
+    make_image_folder(tmp_path / "val", per_label=2, size=20)
+    data = ImageFolderDataModule(tmp_path, PRE)
+    data.setup()
+    assert len(data.datasets["train"]) == 18 and len(data.datasets["val"]) == 6
+    assert data.datasets["train"].images.shape[1:] == (1, 28, 28)  # colour 64 px -> grey 28 px
+    assert data.test_dataloader().dataset is data.datasets["val"]
+
+
+def test_carve_validation_is_fixed_by_seed():
+    split = [(f"{i}.png", "a" if i % 2 else "b") for i in range(20)]
+    assert carve_validation(split, 0.25) == carve_validation(split, 0.25)
+    assert carve_validation(split, 0.25) != carve_validation(split, 0.25, seed=1)
+
+
+def test_corrupt_image_is_reported_by_path(tmp_path):
+    make_image_folder(tmp_path, per_label=3)
+    bad = tmp_path / "bag" / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    with pytest.raises(ZooError, match=f"{bad}: not a readable image"):
+        ImageFolderDataModule(tmp_path, PRE).setup()
+
+
+def test_empty_folder_and_single_label_are_clear_errors(tmp_path):
+    (tmp_path / "empty" / "cats").mkdir(parents=True)
+    with pytest.raises(ZooError, match="holds no images; put them in .*/<label>/ folders"):
+        scan_folder(tmp_path / "empty")
+    make_image_folder(tmp_path / "one", per_label=3)
+    for label in ("top", "bag"):
+        for file in (tmp_path / "one" / label).iterdir():
+            file.unlink()
+    with pytest.raises(ZooError, match="one label only \\('footwear'\\); a classifier needs at least two"):
+        scan_folder(tmp_path / "one")
+    with pytest.raises(ZooError, match="no such folder"):
+        scan_folder(tmp_path / "missing")
+
+
+def test_val_labels_must_be_train_labels(tmp_path):
+    make_image_folder(tmp_path / "train", per_label=3)
+    make_image_folder(tmp_path / "val", per_label=1)
+    (tmp_path / "val" / "hat").mkdir()
+    (tmp_path / "val" / "top").rename(tmp_path / "val" / "hat" / "x")
+    with pytest.raises(ZooError, match="labels that train does not: hat"):
+        scan_folder(tmp_path)

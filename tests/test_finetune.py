@@ -1,0 +1,106 @@
+"""zoo finetune: a checkpoint adapted to a folder with a new (or the same) label set."""
+
+import json
+
+import pytest
+import torch
+
+import zoo
+from tests.conftest import GROUPS, error_line, make_image_folder
+from zoo.cli import main
+from zoo.data.fashion_mnist import CLASSES, load_arrays
+from zoo.finetune import GradualUnfreeze, set_trainable
+from zoo.hub.build import build
+
+FAST = ["--precision", "32-true", "--batch-size", "16"]
+
+
+def _accuracy(model, folder) -> float:
+    files = sorted(folder.rglob("*.png"))
+    predicted = [r["label"] for r in model.predict(files)]
+    return sum(p == f.parent.name for p, f in zip(predicted, files)) / len(files)
+
+
+def test_new_label_set_gets_a_new_head_and_learns_it(micro_checkpoint, tmp_path, capsys):
+    train = make_image_folder(tmp_path / "mine", per_label=60, split="train", size=56, rgb=True)
+    held_out = make_image_folder(tmp_path / "held_out", per_label=30, split="test", size=56, rgb=True)
+    out = tmp_path / "my_model"
+    main(["finetune", str(micro_checkpoint), "--data", str(train), "--output", str(out), "--epochs", "6", *FAST])
+    assert "re-initialised 2: head.fc.weight, head.fc.bias" in capsys.readouterr().out
+    model = zoo.load(out)
+    assert model.labels == sorted(GROUPS)
+    assert _accuracy(model, held_out) > 0.6  # chance: 1/3
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["reinitialised_tensors"] == ["head.fc.weight", "head.fc.bias"] and "val/acc" in metrics
+    assert "zoo finetune" in (out / "card.md").read_text()
+
+
+def test_same_label_set_keeps_the_head_in_the_checkpoints_order(micro_checkpoint, tmp_path, capsys):
+    from PIL import Image
+
+    # Folder names must equal the labels; "T-shirt/top" cannot be one, so rename that label.
+    config_path = micro_checkpoint / "config.yaml"
+    config_path.write_text(config_path.read_text().replace("T-shirt/top", "T-shirt-top"))
+    arrays = load_arrays("embedded")
+    for i in range(60):
+        label = CLASSES[arrays["train_labels"][i]].replace("/", "-")
+        (tmp_path / "same" / label).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(arrays["train_images"][i]).save(tmp_path / "same" / label / f"{i}.png")
+    before = zoo.load(micro_checkpoint)
+    labels = before.labels
+    out = tmp_path / "tuned"
+    main(["finetune", str(micro_checkpoint), "--data", str(tmp_path / "same"), "--output", str(out),
+          "--epochs", "1", "--freeze", "backbone", "--lr", "0", *FAST])
+    assert "reused" in capsys.readouterr().out
+    after = zoo.load(out)
+    assert after.labels == labels
+    x = torch.randn(2, 1, 28, 28)
+    assert torch.allclose(after(x), before(x), atol=1e-6)  # lr 0, frozen: the same network
+
+
+def test_freeze_backbone_trains_only_the_head(micro_checkpoint):
+    model = zoo.load(micro_checkpoint).model
+    set_trainable(model, 0)
+    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
+    assert trainable == {"head.fc.weight", "head.fc.bias"}
+
+
+def test_gradual_unfreezing_opens_groups_top_down():
+    from tests.conftest import micro_vit_config
+
+    model = build(micro_vit_config())  # groups: frontend, block 0, block 1, norm
+    task = type("Task", (), {"model": model})()
+    callback = GradualUnfreeze(max_epochs=4)  # all four groups open by epoch 2
+    seen = []
+    for epoch in range(4):
+        callback.on_train_epoch_start(type("T", (), {"current_epoch": epoch})(), task)
+        seen.append(sorted({n.split(".")[0] + ("." + n.split(".")[2] if n.startswith("backbone.blocks") else "")
+                            for n, p in model.named_parameters() if p.requires_grad}))
+    assert seen[0] == ["head"]
+    assert seen[1] == ["backbone", "backbone.1", "head"]  # final norm and the last block
+    assert seen[2] == seen[3] == ["backbone", "backbone.0", "backbone.1", "frontend", "head"]
+
+
+def test_bad_folder_is_one_line(micro_checkpoint, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    err = error_line(["finetune", str(micro_checkpoint), "--data", str(tmp_path / "empty"), "--output", "x"], capsys)
+    assert "holds no images" in err
+    err = error_line(["finetune", "no-such-model", "--data", str(tmp_path), "--output", "x"], capsys)
+    assert "neither a checkpoint directory nor a named checkpoint" in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_resnet_gets_a_new_fc_for_new_labels(tmp_path):
+    from zoo.data.fashion_mnist import FashionMNISTDataModule
+    from zoo.finetune import adapt
+    from zoo.hub.export import export_checkpoint
+
+    config = {"class_path": "zoo.baselines.resnet.CifarResNet",
+              "init_args": {"num_classes": 10, "in_chans": 1, "widths": [8, 16], "depths": [1, 1]}}
+    data = FashionMNISTDataModule()
+    path = export_checkpoint(tmp_path / "r", build(config), config, data.classes, data.preprocessing, {}, "-", "-")
+    model, new_config, report = adapt(zoo.load(path), ["a", "b", "c"])
+    assert report.reinitialised == ["fc.weight", "fc.bias"]
+    assert new_config["init_args"]["num_classes"] == 3 and model(torch.zeros(1, 1, 28, 28)).shape == (1, 3)
+    set_trainable(model, 0)
+    assert {n for n, p in model.named_parameters() if p.requires_grad} == {"fc.weight", "fc.bias"}

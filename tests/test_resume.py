@@ -1,0 +1,36 @@
+"""zoo run --resume: a run killed mid-epoch continues from its last checkpoint to the same end."""
+
+import json
+
+from tests.conftest import MICRO_VIT, QUICK, run_zoo
+
+EPOCHS, BATCHES = 3, 4
+SHORT = [
+    f"--trainer.max_epochs={EPOCHS}",
+    f"--trainer.limit_train_batches={BATCHES}",
+    "--trainer.limit_val_batches=2",
+    "--trainer.limit_test_batches=2",
+    "--output=out",
+]
+KILL = '--trainer.callbacks+={"class_path": "tests.helpers.KillAt", "init_args": {"epoch": 1, "batch": 2}}'
+
+
+def test_killed_run_resumes_to_the_same_number_of_steps(in_tmp):
+    killed = run_zoo(["run", str(QUICK), *MICRO_VIT, *SHORT, KILL], in_tmp, with_tests=True)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    assert (in_tmp / "out" / "lightning" / "last.ckpt").is_file()
+    assert not (in_tmp / "out" / "metrics.json").exists()
+
+    resumed = run_zoo(["run", str(QUICK), *MICRO_VIT, *SHORT, "--resume"], in_tmp)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    metrics = json.loads((in_tmp / "out" / "metrics.json").read_text())
+    assert metrics["steps"] == EPOCHS * BATCHES and metrics["epochs"] == EPOCHS and metrics["resumed"] is True
+    assert (in_tmp / "out" / "checkpoint" / "model.safetensors").is_file()
+
+
+def test_resume_with_nothing_to_resume_is_one_line(in_tmp):
+    result = run_zoo(["run", str(QUICK), "--output=fresh", "--resume"], in_tmp)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "zoo: error: nothing to resume: fresh/lightning/last.ckpt does not exist; run without --resume to start afresh"
+    )

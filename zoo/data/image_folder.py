@@ -1,0 +1,155 @@
+"""A folder of labelled images as a LightningDataModule, for fine-tuning on a user's own data.
+
+Layouts (file names end in .png, .jpg, .jpeg, .bmp, .gif, .webp or .tif):
+
+    DIR/<label>/*.png                                  a validation split is carved out
+    DIR/train/<label>/*.png  DIR/val/<label>/*.png     given splits (DIR/test/ optional)
+
+Every image is decoded once in ``setup`` through the checkpoint's preprocessing (any size,
+grey or colour, becomes the model's size and channels) and kept as uint8, so a corrupt file
+is reported by path before training starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader
+
+from zoo.data.fashion_mnist import ImageArrayDataset
+from zoo.data.preprocessing import IMAGE_SUFFIXES, ImagePreprocessing
+from zoo.data.transforms import image_train_transform
+from zoo.errors import ZooError
+
+Split = list[tuple[Path, str]]  # (file, label)
+
+
+def scan_split(root: Path) -> Split:
+    """``root/<label>/*.<image suffix>`` -> sorted (file, label) pairs."""
+    return [
+        (file, label_dir.name)
+        for label_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        for file in sorted(label_dir.rglob("*"))
+        if file.is_file() and file.suffix.lower() in IMAGE_SUFFIXES
+    ]
+
+
+def scan_folder(root: Path) -> dict[str, Split]:
+    """The splits found in ``root``: {"train": ..., optionally "val", "test"}; checked."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ZooError(f"--data {root}: no such folder; expected {root}/<label>/*.png or {root}/train/<label>/")
+    layout = "split" if (root / "train").is_dir() else "flat"
+    splits = {"train": scan_split(root / "train" if layout == "split" else root)}
+    for name in ("val", "test"):
+        if layout == "split" and (root / name).is_dir():
+            splits[name] = scan_split(root / name)
+    where = root / "train" if layout == "split" else root
+    labels = sorted({label for _, label in splits["train"]})
+    if not labels:
+        raise ZooError(f"{where} holds no images; put them in {where}/<label>/ folders (png, jpg, ...)")
+    if len(labels) == 1:
+        raise ZooError(f"{where} has one label only ({labels[0]!r}); a classifier needs at least two label folders")
+    for name, split in splits.items():
+        unknown = sorted({label for _, label in split} - set(labels))
+        if unknown:
+            raise ZooError(f"{root / name} has labels that train does not: {', '.join(unknown)}")
+        if not split:
+            raise ZooError(f"{root / name} holds no images; fill it or remove it")
+    return splits
+
+
+def carve_validation(split: Split, fraction: float, seed: int = 0) -> tuple[Split, Split]:
+    """Per label, move ``fraction`` of the files (at least one, if the label has two) to validation."""
+    generator = torch.Generator().manual_seed(seed)
+    train, val = [], []
+    for label in sorted({label for _, label in split}):
+        items = [item for item in split if item[1] == label]
+        order = torch.randperm(len(items), generator=generator).tolist()
+        n_val = max(1, round(fraction * len(items))) if len(items) > 1 else 0
+        val += [items[i] for i in order[:n_val]]
+        train += [items[i] for i in order[n_val:]]
+    return train, val
+
+
+class ImageFolderDataModule(L.LightningDataModule):
+    """Labelled image folders, preprocessed like a checkpoint's training data.
+
+    Args:
+        root: the folder (see the module docstring for layouts).
+        preprocessing: the checkpoint's (size, channels, normalisation).
+        classes: label order (index i -> classes[i]); default: sorted folder names. Must
+            hold exactly the folders' labels.
+        val_fraction: share of each label held out for validation when no val/ is given.
+        batch_size: images per batch on each device.
+        num_workers: DataLoader worker processes.
+        augment: random shifted crops and horizontal flips for training.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        preprocessing: ImagePreprocessing,
+        classes: Sequence[str] | None = None,
+        val_fraction: float = 0.2,
+        batch_size: int = 32,
+        num_workers: int = 0,
+        augment: bool = True,
+    ) -> None:
+        super().__init__()
+        if not 0 < val_fraction < 1:
+            raise ZooError(f"val_fraction must be between 0 and 1, got {val_fraction}")
+        self.root, self.preprocessing = Path(root), preprocessing
+        self.splits = scan_folder(self.root)
+        found = sorted({label for _, label in self.splits["train"]})
+        if classes is not None and sorted(classes) != found:
+            raise ZooError(f"classes {list(classes)} differ from the label folders {found}")
+        self.classes = list(classes) if classes is not None else found
+        self.val_fraction, self.batch_size = val_fraction, batch_size
+        self.num_workers, self.augment = num_workers, augment
+        if "val" not in self.splits:
+            self.splits["train"], self.splits["val"] = carve_validation(self.splits["train"], val_fraction)
+        if not self.splits["val"]:
+            raise ZooError(f"{self.root}: too few images to hold any out for validation; add more per label")
+
+    @property
+    def description(self) -> str:
+        counts = ", ".join(f"{len(self.splits[name])} {name}" for name in ("train", "val", "test") if name in self.splits)
+        return f"image folder {self.root} ({len(self.classes)} labels; {counts} images)"
+
+    def setup(self, stage: str | None = None) -> None:
+        p = self.preprocessing
+        eval_tf = p.normalize()
+        train_tf = image_train_transform(p.mean, p.std, p.size, crop_padding=max(1, p.size // 14)) if self.augment else eval_tf
+        self.datasets = {
+            name: self._decode(split, train_tf if name == "train" else eval_tf) for name, split in self.splits.items()
+        }
+
+    def _decode(self, split: Split, transform) -> ImageArrayDataset:
+        index = {label: i for i, label in enumerate(self.classes)}
+        images = torch.stack([self.preprocessing.to_uint8(self.preprocessing.open(path)) for path, _ in split])
+        labels = torch.tensor([index[label] for _, label in split])
+        return ImageArrayDataset(images, labels, transform)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test" if "test" in self.datasets else "val")
+
+    def _loader(self, name: str, shuffle: bool = False) -> DataLoader:
+        dataset = self.datasets[name]
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            drop_last=shuffle and len(dataset) > self.batch_size,
+        )

@@ -1,0 +1,171 @@
+"""``zoo finetune NAME --data DIR --output OUT``: adapt a zoo checkpoint to a user's labelled folder.
+
+The checkpoint's preprocessing picks the folder reader (images today; text and audio add
+theirs to ``FOLDERS``). The head is kept when the folder's labels are the checkpoint's,
+and rebuilt for a new label set; every other tensor must load (see ``load_weights``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+from torch import nn
+
+from zoo.cli import ArgumentParser
+from zoo.data.image_folder import ImageFolderDataModule
+from zoo.errors import ZooError
+from zoo.hub.build import build
+from zoo.hub.checkpoint import DTYPES, LoadReport, load_weights
+from zoo.hub.export import export_checkpoint, round_trip
+from zoo.hub.pretrained import Pretrained, load
+from zoo.run import TrainClock
+from zoo.tasks.classification import ClassificationTask
+from zoo.tasks.schedules import WarmupCosineLR
+
+FOLDERS = {"image": ImageFolderDataModule}
+FREEZE = ("none", "backbone", "gradual")
+
+
+def with_num_classes(config: dict | list, num_classes: int):
+    """A copy of a model config with every ``num_classes`` argument set to ``num_classes``."""
+    if isinstance(config, list):
+        return [with_num_classes(item, num_classes) for item in config]
+    if not isinstance(config, dict):
+        return config
+    return {k: num_classes if k == "num_classes" else with_num_classes(v, num_classes) for k, v in config.items()}
+
+
+def adapt(pretrained: Pretrained, labels: Sequence[str]) -> tuple[nn.Module, dict, LoadReport]:
+    """The checkpoint's network for ``labels``: the same one if they match, else a new head.
+
+    Returns:
+        (model, its config, which tensors were reused and which re-initialised)
+    """
+    config = pretrained.config["model"]
+    if list(labels) == pretrained.labels:
+        model = build(config)
+        return model, config, load_weights(model, pretrained.model.state_dict())
+    classifier = getattr(pretrained.model, "classifier", None)
+    if classifier is None:
+        raise ZooError(f"{type(pretrained.model).__name__} names no classifier submodule; cannot change its labels")
+    config = with_num_classes(config, len(labels))
+    model = build(config)
+    return model, config, load_weights(model, pretrained.model.state_dict(), reinit=(f"{classifier}.",))
+
+
+def set_trainable(model: nn.Module, trainable_groups: int) -> None:
+    """Train the classifier and the last ``trainable_groups`` of ``model.layer_groups()``."""
+    groups = model.layer_groups()
+    for i, group in enumerate(groups):
+        for param in group.parameters():
+            param.requires_grad = i >= len(groups) - trainable_groups
+
+
+class GradualUnfreeze(Callback):
+    """Epoch 0 trains the head alone; each later epoch unfreezes more layer groups, top
+    first, so that all of them train from the middle epoch on (ULMFiT's gradual unfreezing)."""
+
+    def __init__(self, max_epochs: int) -> None:
+        self.max_epochs = max_epochs
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: ClassificationTask) -> None:
+        model = pl_module.model
+        total = len(model.layer_groups())
+        per_epoch = math.ceil(total / max(1, self.max_epochs // 2))
+        set_trainable(model, min(total, trainer.current_epoch * per_epoch))
+
+
+def finetune_main(argv: Sequence[str]) -> dict:
+    parser = ArgumentParser(prog="zoo finetune")
+    parser.add_argument("model", help="a named checkpoint (zoo list), a checkpoint folder, or hf://owner/repo")
+    parser.add_argument("--data", required=True, help="DIR/<label>/*.png, or DIR/train/<label>/ and DIR/val/<label>/")
+    parser.add_argument("--output", required=True, help="where the fine-tuned zoo checkpoint goes")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--freeze", choices=FREEZE, default="none", help="what stays fixed (gradual: unfreeze top-down)")
+    parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--val-fraction", type=float, default=0.2, help="held out per label when DIR has no val/")
+    parser.add_argument("--precision", default="bf16-mixed")
+    parser.add_argument("--accelerator", default="auto")
+    parser.add_argument("--devices", default="auto")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--weights-dtype", default="float32", choices=list(DTYPES))
+    parser.add_argument("--workdir", help="Lightning logs and training state (default: OUTPUT.runs)")
+    args = parser.parse_args(argv)
+    if args.epochs < 1:
+        raise ZooError(f"--epochs must be at least 1, got {args.epochs}")
+    return finetune(args, " ".join(["zoo finetune", *argv]))
+
+
+def finetune(args, command: str) -> dict:
+    L.seed_everything(args.seed, verbose=False)
+    pretrained = load(args.model)
+    kind = pretrained.preprocessing.kind
+    if kind not in FOLDERS:
+        raise ZooError(f"fine-tuning on {kind} folders is not supported yet (supported: {', '.join(FOLDERS)})")
+    folder = FOLDERS[kind](args.data, pretrained.preprocessing, val_fraction=args.val_fraction, batch_size=args.batch_size)
+    if sorted(folder.classes) == sorted(pretrained.labels):
+        folder.classes = list(pretrained.labels)  # same label set: keep the head, in its order
+    model, config, report = adapt(pretrained, folder.classes)
+    print(f"zoo finetune: {report}")
+
+    callbacks: list[Callback] = [TrainClock()]
+    if args.freeze == "backbone":
+        set_trainable(model, 0)
+    elif args.freeze == "gradual":
+        callbacks.append(GradualUnfreeze(args.epochs))
+    output = Path(args.output)
+    workdir = Path(args.workdir) if args.workdir else output.with_name(output.name + ".runs")
+    checkpointing = ModelCheckpoint(dirpath=workdir / "lightning", monitor="val/acc", mode="max", save_last=True)
+    trainer = L.Trainer(
+        max_epochs=args.epochs,
+        precision=args.precision,
+        accelerator=args.accelerator,
+        devices=args.devices,
+        callbacks=[checkpointing, *callbacks],
+        logger=CSVLogger(workdir, name="csv"),
+        log_every_n_steps=10,
+        enable_model_summary=False,
+    )
+    if args.freeze == "gradual" and trainer.world_size > 1:
+        raise ZooError("--freeze gradual changes the trained parameters mid-run, which DDP cannot; use none or backbone")
+    task = ClassificationTask(
+        model,
+        num_classes=len(folder.classes),
+        optimizer=partial(torch.optim.AdamW, lr=args.lr, weight_decay=0.05),
+        lr_scheduler=partial(WarmupCosineLR, warmup_fraction=0.1),
+    )
+    trainer.fit(task, datamodule=folder)
+    tested = trainer.test(task, datamodule=folder, ckpt_path=checkpointing.best_model_path or None, weights_only=False)
+    if args.weights_dtype != "float32":
+        round_trip(task.model, args.weights_dtype)
+        tested = trainer.test(task, datamodule=folder, verbose=False)
+    split = "test" if "test" in folder.splits else "val"
+    clock = callbacks[0]
+    metrics = {
+        "base": str(args.model),
+        "freeze": args.freeze,
+        **{name.replace("test/", f"{split}/") if split == "val" else name: round(float(v), 6) for name, v in tested[0].items()},
+        "params": sum(p.numel() for p in task.model.parameters()),
+        "epochs": trainer.current_epoch,
+        "steps": trainer.global_step,
+        "train_seconds": round(clock.seconds, 1),
+        "precision": str(trainer.precision),
+        "reused_tensors": len(report.reused),
+        "reinitialised_tensors": report.reinitialised,
+    }
+    if trainer.is_global_zero:
+        export_checkpoint(
+            output, task.model, config, folder.classes, pretrained.preprocessing, metrics,
+            folder.description + f"; fine-tuned from {args.model}", command, args.weights_dtype,
+            task=pretrained.config.get("task", "image-classification"),
+        )
+        print(f"zoo finetune: {split}/acc {metrics.get(f'{split}/acc', float('nan')):.4f}; checkpoint written to {output}")
+    return metrics

@@ -1,0 +1,166 @@
+"""The zoo checkpoint: a directory that rebuilds a ready model with no pickle and no code.
+
+    <dir>/
+      model.safetensors   weights only (safetensors: tensors and a JSON header, nothing executable)
+      config.yaml         {task, model: {class_path, init_args}, labels, preprocessing}
+      metrics.json        measured metrics of exactly these weights
+      card.md             what it is, data, recipe, metrics, the command that reproduces it
+
+The directory is built under a temporary name beside its destination and renamed into
+place, so a crash never leaves half a checkpoint under the final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import yaml
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+
+from zoo.errors import ZooError
+
+WEIGHTS, CONFIG, METRICS, CARD = "model.safetensors", "config.yaml", "metrics.json", "card.md"
+FILES = (WEIGHTS, CONFIG, METRICS, CARD)
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def stored_state(model: nn.Module, dtype: str = "float32") -> dict[str, Tensor]:
+    """The state dict as written: floating tensors cast to ``dtype``, all contiguous on CPU."""
+    if dtype not in DTYPES:
+        raise ZooError(f"weights dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    state = {}
+    for name, tensor in model.state_dict().items():
+        tensor = tensor.detach().cpu()
+        state[name] = (tensor.to(DTYPES[dtype]) if tensor.is_floating_point() else tensor).contiguous()
+    return state
+
+
+def write_checkpoint(
+    path: Path,
+    state: dict[str, Tensor],
+    config: dict,
+    metrics: dict,
+    card: str,
+) -> Path:
+    """Write a zoo checkpoint directory at ``path`` atomically (replacing one already there)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        save_file(state, tmp / WEIGHTS, metadata={"format": "pt"})
+        (tmp / CONFIG).write_text(yaml.safe_dump(config, sort_keys=False))
+        (tmp / METRICS).write_text(json.dumps(metrics, indent=2) + "\n")
+        (tmp / CARD).write_text(card)
+        for name in FILES:
+            with open(tmp / name, "rb") as f:
+                os.fsync(f.fileno())
+        os.chmod(tmp, 0o755)
+        old = None
+        if path.exists():
+            if not (path / CONFIG).is_file():
+                raise ZooError(f"{path} exists and is not a zoo checkpoint; choose another --output")
+            old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            os.replace(path, old)
+        os.replace(tmp, path)
+        if old is not None:
+            shutil.rmtree(old)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return path
+
+
+@dataclass
+class CheckpointFiles:
+    """A checkpoint directory's contents, read and checked."""
+
+    path: Path
+    config: dict
+    state: dict[str, Tensor]
+    metrics: dict
+    card: str
+
+
+def read_checkpoint(path: Path, sha256: str | None = None) -> CheckpointFiles:
+    """Read a checkpoint directory; each problem is one ZooError naming the file at fault.
+
+    Args:
+        path: the directory.
+        sha256: when given, ``model.safetensors`` must have this digest.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise ZooError(f"{path} is not a directory; a zoo checkpoint is a directory holding {', '.join(FILES)}")
+    for name in (WEIGHTS, CONFIG):
+        if not (path / name).is_file():
+            raise ZooError(f"{path / name} is missing; a zoo checkpoint needs {WEIGHTS} and {CONFIG}")
+    if sha256 is not None and (actual := sha256_of(path / WEIGHTS)) != sha256:
+        raise ZooError(
+            f"{path / WEIGHTS} has sha256 {actual[:12]}..., expected {sha256[:12]}...: "
+            "the file is corrupt or was replaced; delete it and download it again"
+        )
+    try:
+        config = yaml.safe_load((path / CONFIG).read_text())
+    except yaml.YAMLError as err:
+        raise ZooError(f"{path / CONFIG} is not valid YAML: {str(err).splitlines()[0]}") from None
+    if not isinstance(config, dict) or not isinstance(config.get("model"), dict):
+        raise ZooError(f"{path / CONFIG} has no 'model' section (class_path/init_args)")
+    try:
+        state = load_file(path / WEIGHTS)
+    except (SafetensorError, OSError, ValueError) as err:
+        raise ZooError(f"{path / WEIGHTS} is truncated or corrupt ({err}); export or download it again") from None
+    metrics = json.loads((path / METRICS).read_text()) if (path / METRICS).is_file() else {}
+    card = (path / CARD).read_text() if (path / CARD).is_file() else ""
+    return CheckpointFiles(path, config, state, metrics, card)
+
+
+@dataclass
+class LoadReport:
+    """Which of a model's keys came from the checkpoint and which kept their fresh init."""
+
+    reused: list[str] = field(default_factory=list)
+    reinitialised: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        text = f"reused {len(self.reused)} tensors"
+        if self.reinitialised:
+            text += f"; re-initialised {len(self.reinitialised)}: {', '.join(self.reinitialised)}"
+        return text
+
+
+def load_weights(model: nn.Module, state: dict[str, Tensor], reinit: tuple[str, ...] = ()) -> LoadReport:
+    """Copy ``state`` into ``model`` strictly, except the expected gaps under ``reinit`` prefixes.
+
+    Keys under a ``reinit`` prefix (e.g. ``"head."`` when the label set changed) keep the
+    model's fresh initialisation, whatever the checkpoint holds for them. Any other
+    missing, unexpected or mis-shaped key is an error that names it.
+    """
+    own = model.state_dict()
+    fresh = [k for k in own if reinit and k.startswith(reinit)]
+    kept = [k for k in own if k not in fresh]
+    missing = [k for k in kept if k not in state]
+    unexpected = [k for k in state if k not in own and not (reinit and k.startswith(reinit))]
+    misshaped = [f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in kept if k in state and state[k].shape != own[k].shape]
+    for problem, keys in (("missing from", missing), ("unexpected in", unexpected), ("shaped differently in", misshaped)):
+        if keys:
+            shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+            raise ZooError(f"weights {problem} the checkpoint for this model: {shown}")
+    model.load_state_dict({k: state[k].to(own[k].dtype) for k in kept}, strict=False)
+    return LoadReport(reused=kept, reinitialised=fresh)

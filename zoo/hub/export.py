@@ -1,0 +1,105 @@
+"""Write a trained model as a zoo checkpoint (weights, config, labels, preprocessing, metrics, card)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from torch import nn
+
+from zoo.data.preprocessing import ImagePreprocessing
+from zoo.hub.build import plain
+from zoo.hub.checkpoint import stored_state, write_checkpoint
+
+CARD_METRICS = ("test/acc", "test/acc_top5", "test/f1_macro", "test/loss", "val/acc", "val/f1_macro")
+
+
+def round_trip(model: nn.Module, dtype: str) -> None:
+    """Give ``model`` exactly the weights a checkpoint stored in ``dtype`` will hold."""
+    model.load_state_dict(stored_state(model, dtype))
+
+
+def export_checkpoint(
+    path: Path,
+    model: nn.Module,
+    model_config: dict,
+    labels: Sequence[str],
+    preprocessing: ImagePreprocessing,
+    metrics: dict,
+    data: str,
+    command: str,
+    dtype: str = "float32",
+    task: str = "image-classification",
+) -> Path:
+    """Write ``model`` as a zoo checkpoint directory at ``path`` (atomically).
+
+    Args:
+        model_config: the model's ``{class_path, init_args}`` from the recipe.
+        metrics: measured on these very weights (after :func:`round_trip` to ``dtype``).
+        data: one line on what it was trained and measured on.
+        command: the command that reproduces it.
+        dtype: how floating weights are stored: float32, float16 or bfloat16.
+    """
+    config = {
+        "task": task,
+        "model": plain(model_config),
+        "labels": list(labels),
+        "preprocessing": preprocessing.to_dict(),
+        "weights_dtype": dtype,
+    }
+    metrics = {**metrics, "weights_dtype": dtype}
+    card = render_card(Path(path).name, config, metrics, data, command)
+    return write_checkpoint(Path(path), stored_state(model, dtype), config, metrics, card)
+
+
+def render_card(name: str, config: dict, metrics: dict, data: str, command: str) -> str:
+    """The checkpoint's ``card.md``: what it is, its data, recipe, measured metrics, command."""
+    model = config["model"]
+    rows = [f"| {key} | {metrics[key]:.4f} |" for key in CARD_METRICS if isinstance(metrics.get(key), (int, float))]
+    facts = [
+        ("parameters", f"{metrics['params']:,}" if "params" in metrics else None),
+        ("recipe", metrics.get("recipe")),
+        ("training", _training_line(metrics)),
+        ("weights", f"{config['weights_dtype']} safetensors"),
+    ]
+    lines = [
+        f"# {name}",
+        "",
+        f"Task: {config['task']}. Model: `{model['class_path']}`. {len(config['labels'])} labels "
+        f"({', '.join(map(str, config['labels'][:12]))}{', ...' if len(config['labels']) > 12 else ''}).",
+        "",
+        f"**Data:** {data}",
+        "",
+        *(f"- {label}: {value}" for label, value in facts if value),
+        "",
+        "## Measured metrics (these weights, held-out data)",
+        "",
+        "| metric | value |",
+        "| --- | ---: |",
+        *rows,
+        "",
+        "## Inference input",
+        "",
+        "```yaml",
+        *(f"{key}: {value}" for key, value in config["preprocessing"].items()),
+        "```",
+        "",
+        "## Reproduce",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        "Load it: `zoo.load(path_or_name)`; predict: `zoo predict NAME FILE...`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _training_line(metrics: dict) -> str | None:
+    if "train_seconds" not in metrics:
+        return None
+    return (
+        f"{metrics.get('epochs', '?')} epochs, {metrics['train_seconds'] / 60:.1f} min of training on "
+        f"{metrics.get('machine', '?')}, {metrics.get('precision', '?')}"
+    )
