@@ -47,8 +47,16 @@ def untrained_copy(model: str, out: Path) -> Path:
     files = read_checkpoint(resolve(model)[0])
     pretrained = zoo.load(model)
     fresh = build(files.config["model"])
-    return export_checkpoint(out, fresh, files.config["model"], pretrained.labels, pretrained.preprocessing, {},
-                             "untrained", "benchmarks/finetune_digits.py")
+    return export_checkpoint(
+        out,
+        fresh,
+        files.config["model"],
+        pretrained.labels,
+        pretrained.preprocessing,
+        {},
+        "untrained",
+        "benchmarks/finetune_digits.py",
+    )
 
 
 def accuracy(checkpoint: Path, test: Path) -> float:
@@ -81,9 +89,21 @@ def main() -> None:
             target = out / f"{start}-{freeze}"
             began = time.perf_counter()
             subprocess.run(
-                ["zoo", "finetune", base, "--data", str(data / "train"), "--output", str(target),
-                 "--epochs", str(args.epochs), "--freeze", freeze],
-                check=True, capture_output=True,
+                [
+                    "zoo",
+                    "finetune",
+                    base,
+                    "--data",
+                    str(data / "train"),
+                    "--output",
+                    str(target),
+                    "--epochs",
+                    str(args.epochs),
+                    "--freeze",
+                    freeze,
+                ],
+                check=True,
+                capture_output=True,
             )
             seconds = time.perf_counter() - began
             print(f"| {start} | {freeze} | {accuracy(target, data / 'test'):.1%} | {seconds:.0f} s |", flush=True)

@@ -71,7 +71,9 @@ def micro_checkpoint(tmp_path) -> Path:
     config = micro_vit_config()
     data = FashionMNISTDataModule()
     path = tmp_path / "micro"
-    return export_checkpoint(path, build(config), config, data.classes, data.preprocessing, {}, data.description, "test")
+    return export_checkpoint(
+        path, build(config), config, data.classes, data.preprocessing, {}, data.description, "test"
+    )
 
 
 @pytest.fixture

@@ -101,5 +101,9 @@ def test_run_trains_tests_and_writes_metrics(in_tmp):
     half = json.loads((in_tmp / "half" / "metrics.json").read_text())
     assert half["weights_dtype"] == "float16" and abs(half["test/acc"] - metrics["test/acc"]) < 0.01
     assert half["train_seconds"] == metrics["train_seconds"]  # the training facts carry over
-    assert evaluate(zoo.load(in_tmp / "half"), FashionMNISTDataModule())["test/acc"] == pytest.approx(half["test/acc"], abs=1e-6)
-    assert (in_tmp / "half" / "model.safetensors").stat().st_size < 0.6 * (out / "checkpoint" / "model.safetensors").stat().st_size
+    assert evaluate(zoo.load(in_tmp / "half"), FashionMNISTDataModule())["test/acc"] == pytest.approx(
+        half["test/acc"], abs=1e-6
+    )
+    assert (in_tmp / "half" / "model.safetensors").stat().st_size < 0.6 * (
+        out / "checkpoint" / "model.safetensors"
+    ).stat().st_size

@@ -12,10 +12,20 @@ TEST_BATCHES = 4
 
 @pytest.mark.slow
 def test_two_process_ddp_reduces_test_metrics_over_both_ranks(in_tmp):
-    args = ["run", str(QUICK), "--output", "out", *MICRO_VIT, "--trainer.accelerator=cpu", "--trainer.devices=2",
-            "--trainer.strategy=ddp", "--trainer.max_epochs=1", "--trainer.limit_train_batches=3",
-            "--trainer.limit_val_batches=2",
-            f"--trainer.limit_test_batches={TEST_BATCHES}"]
+    args = [
+        "run",
+        str(QUICK),
+        "--output",
+        "out",
+        *MICRO_VIT,
+        "--trainer.accelerator=cpu",
+        "--trainer.devices=2",
+        "--trainer.strategy=ddp",
+        "--trainer.max_epochs=1",
+        "--trainer.limit_train_batches=3",
+        "--trainer.limit_val_batches=2",
+        f"--trainer.limit_test_batches={TEST_BATCHES}",
+    ]
     result = run_zoo(args, in_tmp, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((in_tmp / "out" / "metrics.json").read_text())
@@ -25,9 +35,23 @@ def test_two_process_ddp_reduces_test_metrics_over_both_ranks(in_tmp):
 
     # DistributedSampler deals images 0, 2, 4, ... to rank 0 and 1, 3, 5, ... to rank 1, so the
     # two ranks together saw exactly the first 8 batches; one process on them must agree.
-    single = build_cli(["--config", str(QUICK), *MICRO_VIT, "--trainer.accelerator=cpu", "--trainer.devices=1",
-                        f"--trainer.limit_test_batches={2 * TEST_BATCHES}"], run=False)
-    tested = single.trainer.test(single.model, datamodule=single.datamodule, ckpt_path=metrics["best_checkpoint"],
-                                 weights_only=False, verbose=False)[0]
+    single = build_cli(
+        [
+            "--config",
+            str(QUICK),
+            *MICRO_VIT,
+            "--trainer.accelerator=cpu",
+            "--trainer.devices=1",
+            f"--trainer.limit_test_batches={2 * TEST_BATCHES}",
+        ],
+        run=False,
+    )
+    tested = single.trainer.test(
+        single.model,
+        datamodule=single.datamodule,
+        ckpt_path=metrics["best_checkpoint"],
+        weights_only=False,
+        verbose=False,
+    )[0]
     for name in ("test/acc", "test/f1_macro", "test/acc_top5"):
         assert metrics[name] == pytest.approx(tested[name], abs=1e-6), name

@@ -2,7 +2,6 @@
 
 import json
 
-import pytest
 import torch
 
 import zoo
@@ -49,8 +48,23 @@ def test_same_label_set_keeps_the_head_in_the_checkpoints_order(micro_checkpoint
     before = zoo.load(micro_checkpoint)
     labels = before.labels
     out = tmp_path / "tuned"
-    main(["finetune", str(micro_checkpoint), "--data", str(tmp_path / "same"), "--output", str(out),
-          "--epochs", "1", "--freeze", "backbone", "--lr", "0", *FAST])
+    main(
+        [
+            "finetune",
+            str(micro_checkpoint),
+            "--data",
+            str(tmp_path / "same"),
+            "--output",
+            str(out),
+            "--epochs",
+            "1",
+            "--freeze",
+            "backbone",
+            "--lr",
+            "0",
+            *FAST,
+        ]
+    )
     assert "reused" in capsys.readouterr().out
     after = zoo.load(out)
     assert after.labels == labels
@@ -74,8 +88,15 @@ def test_gradual_unfreezing_opens_groups_top_down():
     seen = []
     for epoch in range(4):
         callback.on_train_epoch_start(type("T", (), {"current_epoch": epoch})(), task)
-        seen.append(sorted({n.split(".")[0] + ("." + n.split(".")[2] if n.startswith("backbone.blocks") else "")
-                            for n, p in model.named_parameters() if p.requires_grad}))
+        seen.append(
+            sorted(
+                {
+                    n.split(".")[0] + ("." + n.split(".")[2] if n.startswith("backbone.blocks") else "")
+                    for n, p in model.named_parameters()
+                    if p.requires_grad
+                }
+            )
+        )
     assert seen[0] == ["head"]
     assert seen[1] == ["backbone", "backbone.1", "head"]  # final norm and the last block
     assert seen[2] == seen[3] == ["backbone", "backbone.0", "backbone.1", "frontend", "head"]
@@ -95,8 +116,10 @@ def test_a_resnet_gets_a_new_fc_for_new_labels(tmp_path):
     from zoo.finetune import adapt
     from zoo.hub.export import export_checkpoint
 
-    config = {"class_path": "zoo.baselines.resnet.CifarResNet",
-              "init_args": {"num_classes": 10, "in_chans": 1, "widths": [8, 16], "depths": [1, 1]}}
+    config = {
+        "class_path": "zoo.baselines.resnet.CifarResNet",
+        "init_args": {"num_classes": 10, "in_chans": 1, "widths": [8, 16], "depths": [1, 1]},
+    }
     data = FashionMNISTDataModule()
     path = export_checkpoint(tmp_path / "r", build(config), config, data.classes, data.preprocessing, {}, "-", "-")
     model, new_config, report = adapt(zoo.load(path), ["a", "b", "c"])

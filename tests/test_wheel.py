@@ -16,8 +16,21 @@ def test_wheel_install_loads_every_named_checkpoint(tmp_path):
     assert names, "no named checkpoints in checkpoints/index.yaml"
     # Offline: build with the installed setuptools (the dev extra pins one that builds wheels).
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp_path / "dist", ROOT],
-        check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            tmp_path / "dist",
+            ROOT,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     wheel = next((tmp_path / "dist").glob("zoo-*.whl"))
     venv = tmp_path / "venv"

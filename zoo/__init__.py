@@ -1,9 +1,9 @@
 """zoo: one Transformer backbone for images, text, audio and video, trained by recipes.
 
-    >>> import zoo
-    >>> zoo.list_models()                      # the named checkpoints and their metrics
-    >>> model = zoo.load("vit-tiny-fashion-mnist")
-    >>> model.predict(["shoe.png"])
+>>> import zoo
+>>> zoo.list_models()                      # the named checkpoints and their metrics
+>>> model = zoo.load("vit-tiny-fashion-mnist")
+>>> model.predict(["shoe.png"])
 """
 
 __version__ = "0.1.0"

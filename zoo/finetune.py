@@ -88,7 +88,9 @@ def finetune_main(argv: Sequence[str]) -> dict:
     parser.add_argument("--data", required=True, help="DIR/<label>/*.png, or DIR/train/<label>/ and DIR/val/<label>/")
     parser.add_argument("--output", required=True, help="where the fine-tuned zoo checkpoint goes")
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--freeze", choices=FREEZE, default="none", help="what stays fixed (gradual: unfreeze top-down)")
+    parser.add_argument(
+        "--freeze", choices=FREEZE, default="none", help="what stays fixed (gradual: unfreeze top-down)"
+    )
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--val-fraction", type=float, default=0.2, help="held out per label when DIR has no val/")
@@ -110,7 +112,9 @@ def finetune(args, command: str) -> dict:
     kind = pretrained.preprocessing.kind
     if kind not in FOLDERS:
         raise ZooError(f"fine-tuning on {kind} folders is not supported yet (supported: {', '.join(FOLDERS)})")
-    folder = FOLDERS[kind](args.data, pretrained.preprocessing, val_fraction=args.val_fraction, batch_size=args.batch_size)
+    folder = FOLDERS[kind](
+        args.data, pretrained.preprocessing, val_fraction=args.val_fraction, batch_size=args.batch_size
+    )
     if sorted(folder.classes) == sorted(pretrained.labels):
         folder.classes = list(pretrained.labels)  # same label set: keep the head, in its order
     model, config, report = adapt(pretrained, folder.classes)
@@ -135,7 +139,9 @@ def finetune(args, command: str) -> dict:
         enable_model_summary=False,
     )
     if args.freeze == "gradual" and trainer.world_size > 1:
-        raise ZooError("--freeze gradual changes the trained parameters mid-run, which DDP cannot; use none or backbone")
+        raise ZooError(
+            "--freeze gradual changes the trained parameters mid-run, which DDP cannot; use none or backbone"
+        )
     task = ClassificationTask(
         model,
         num_classes=len(folder.classes),
@@ -152,7 +158,10 @@ def finetune(args, command: str) -> dict:
     metrics = {
         "base": str(args.model),
         "freeze": args.freeze,
-        **{name.replace("test/", f"{split}/") if split == "val" else name: round(float(v), 6) for name, v in tested[0].items()},
+        **{
+            name.replace("test/", f"{split}/") if split == "val" else name: round(float(v), 6)
+            for name, v in tested[0].items()
+        },
         "params": sum(p.numel() for p in task.model.parameters()),
         "epochs": trainer.current_epoch,
         "steps": trainer.global_step,
@@ -163,9 +172,18 @@ def finetune(args, command: str) -> dict:
     }
     if trainer.is_global_zero:
         export_checkpoint(
-            output, task.model, config, folder.classes, pretrained.preprocessing, metrics,
-            folder.description + f"; fine-tuned from {args.model}", command, args.weights_dtype,
+            output,
+            task.model,
+            config,
+            folder.classes,
+            pretrained.preprocessing,
+            metrics,
+            folder.description + f"; fine-tuned from {args.model}",
+            command,
+            args.weights_dtype,
             task=pretrained.config.get("task", "image-classification"),
         )
-        print(f"zoo finetune: {split}/acc {metrics.get(f'{split}/acc', float('nan')):.4f}; checkpoint written to {output}")
+        print(
+            f"zoo finetune: {split}/acc {metrics.get(f'{split}/acc', float('nan')):.4f}; checkpoint written to {output}"
+        )
     return metrics

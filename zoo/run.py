@@ -57,7 +57,9 @@ def run_main(argv: Sequence[str]) -> dict:
     parser.add_argument("recipe", help="a recipe YAML, e.g. recipes/vision/vit_tiny_fashion_mnist_quick.yaml")
     parser.add_argument("--output", help="the run's folder (default: runs/<recipe name>)")
     parser.add_argument("--resume", action="store_true", help="continue from OUTPUT/lightning/last.ckpt")
-    parser.add_argument("--weights-dtype", default="float32", choices=list(DTYPES), help="how the zoo checkpoint stores weights")
+    parser.add_argument(
+        "--weights-dtype", default="float32", choices=list(DTYPES), help="how the zoo checkpoint stores weights"
+    )
     args, overrides = parser.parse_known_args(argv)
     recipe = Path(args.recipe)
     if not recipe.is_file():
@@ -147,7 +149,15 @@ def _export(cli, recipe: Path, path: Path, metrics: dict, weights_dtype: str) ->
     command = f"zoo run {recipe}" + (f" --weights-dtype {weights_dtype}" if weights_dtype != "float32" else "")
     description = getattr(data, "description", type(data).__name__)
     return export_checkpoint(
-        path, cli.model.model, model_config, data.classes, data.preprocessing, metrics, description, command, weights_dtype
+        path,
+        cli.model.model,
+        model_config,
+        data.classes,
+        data.preprocessing,
+        metrics,
+        description,
+        command,
+        weights_dtype,
     )
 
 

@@ -68,7 +68,9 @@ def test_prepare_from_the_debian_package(tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_DATA", str(tmp_path))
     prepare()
     arrays = load_arrays("full")
-    assert arrays["train_images"].shape == (60_000, 28, 28) and np.bincount(arrays["test_labels"]).tolist() == [1000] * 10
+    assert (
+        arrays["train_images"].shape == (60_000, 28, 28) and np.bincount(arrays["test_labels"]).tolist() == [1000] * 10
+    )
 
 
 def test_corrupt_cache_is_named_with_the_fix(tmp_path, monkeypatch):

@@ -94,7 +94,9 @@ def test_missing_and_unexpected_keys_are_named(micro_checkpoint):
     state = load_file(micro_checkpoint / "model.safetensors")
     state["backbone.blocks.9.attn.qkv.weight"] = torch.zeros(1)
     save_file(state, micro_checkpoint / "model.safetensors")
-    with pytest.raises(ZooError, match="unexpected in the checkpoint for this model: backbone.blocks.9.attn.qkv.weight"):
+    with pytest.raises(
+        ZooError, match="unexpected in the checkpoint for this model: backbone.blocks.9.attn.qkv.weight"
+    ):
         zoo.load(micro_checkpoint)
     del state["backbone.blocks.9.attn.qkv.weight"], state["head.fc.bias"]
     save_file(state, micro_checkpoint / "model.safetensors")

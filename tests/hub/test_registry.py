@@ -18,10 +18,20 @@ def table(tmp_path, monkeypatch, micro_checkpoint):
     shutil.copytree(micro_checkpoint, shipped / "micro-local")
     sha = sha256_of(micro_checkpoint / "model.safetensors")
     rows = [
-        {"name": "micro-local", "location": "micro-local", "sha256": sha, "task": "image-classification",
-         "metrics": {"test/acc": 0.1}},
+        {
+            "name": "micro-local",
+            "location": "micro-local",
+            "sha256": sha,
+            "task": "image-classification",
+            "metrics": {"test/acc": 0.1},
+        },
         {"name": "micro-url", "location": micro_checkpoint.as_uri(), "sha256": sha, "task": "image-classification"},
-        {"name": "micro-bad-sha", "location": micro_checkpoint.as_uri(), "sha256": "f" * 64, "task": "image-classification"},
+        {
+            "name": "micro-bad-sha",
+            "location": micro_checkpoint.as_uri(),
+            "sha256": "f" * 64,
+            "task": "image-classification",
+        },
         {"name": "micro-hub", "location": "hf://zoo-models/micro", "sha256": sha, "task": "image-classification"},
     ]
     (shipped / "index.yaml").write_text(yaml.safe_dump(rows))

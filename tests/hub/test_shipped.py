@@ -35,7 +35,9 @@ def test_reproduces_its_accuracy_on_the_embedded_test_images(entry):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not full_path().is_file(), reason="full Fashion-MNIST not prepared (zoo data prepare fashion-mnist)")
+@pytest.mark.skipif(
+    not full_path().is_file(), reason="full Fashion-MNIST not prepared (zoo data prepare fashion-mnist)"
+)
 @pytest.mark.parametrize("entry", ENTRIES, ids=NAMES)
 def test_reproduces_its_card_accuracy_on_the_full_test_set(entry):
     model = zoo.load(entry.name)

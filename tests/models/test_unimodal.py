@@ -13,21 +13,32 @@ from zoo.models import UnimodalModel, vision_transformer
 
 def _timm_to_zoo(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """timm ViT (no_embed_class=True) keys -> zoo UnimodalModel keys."""
-    renames = {"patch_embed.proj.": "frontend.proj.", "cls_token": "frontend.cls_token",
-               "pos_embed": "frontend.pos_embed", "blocks.": "backbone.blocks.", "norm.": "backbone.norm.",
-               "head.": "head.fc."}
+    renames = {
+        "patch_embed.proj.": "frontend.proj.",
+        "cls_token": "frontend.cls_token",
+        "pos_embed": "frontend.pos_embed",
+        "blocks.": "backbone.blocks.",
+        "norm.": "backbone.norm.",
+        "head.": "head.fc.",
+    }
     out = {}
     for key, value in state.items():
         prefix = next(p for p in renames if key.startswith(p))
-        out[renames[prefix] + key[len(prefix):]] = value
+        out[renames[prefix] + key[len(prefix) :]] = value
     return out
 
 
 def test_vit_logits_match_timm_with_copied_weights():
     torch.manual_seed(0)
     ref = timm.create_model(
-        "vit_tiny_patch16_224", pretrained=False, img_size=28, patch_size=4, in_chans=1, num_classes=10,
-        depth=2, no_embed_class=True,
+        "vit_tiny_patch16_224",
+        pretrained=False,
+        img_size=28,
+        patch_size=4,
+        in_chans=1,
+        num_classes=10,
+        depth=2,
+        no_embed_class=True,
     ).eval()
     ours = UnimodalModel(
         PatchEmbed(img_size=28, patch_size=4, in_chans=1, embed_dim=192),

@@ -16,14 +16,24 @@ def _toy_loader(n: int = 64) -> DataLoader:
 
 
 def _trainer(**kwargs) -> L.Trainer:
-    return L.Trainer(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
-                     enable_progress_bar=False, enable_model_summary=False, **kwargs)
+    return L.Trainer(
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        **kwargs,
+    )
 
 
 def test_loss_falls_and_metrics_are_logged_under_stage_names():
-    task = ClassificationTask(nn.Linear(8, 4), num_classes=4,
-                              optimizer=lambda p: torch.optim.SGD(p, lr=0.5),
-                              lr_scheduler=lambda opt, total: WarmupCosineLR(opt, total, warmup_fraction=0.0))
+    task = ClassificationTask(
+        nn.Linear(8, 4),
+        num_classes=4,
+        optimizer=lambda p: torch.optim.SGD(p, lr=0.5),
+        lr_scheduler=lambda opt, total: WarmupCosineLR(opt, total, warmup_fraction=0.0),
+    )
     trainer = _trainer(max_epochs=1)
     before = trainer.test(task, _toy_loader(), verbose=False)[0]
     trainer = _trainer(max_epochs=15)

@@ -71,7 +71,9 @@ def prepare(source: Path | None = None, check: bool = True) -> Path:
         path = Path(source) / name
         data = read_idx_bytes(path)  # decompressed once: hashed, then parsed
         if check and hashlib.sha256(data).hexdigest() != SHA256[key]:
-            raise ZooError(f"{path} is not the official Fashion-MNIST file (sha256 differs); delete it and prepare again")
+            raise ZooError(
+                f"{path} is not the official Fashion-MNIST file (sha256 differs); delete it and prepare again"
+            )
         arrays[key] = parse_idx(data, path)
     out = full_path()
     write_atomically(out, lambda f: np.savez(f, **arrays))
@@ -205,7 +207,9 @@ class FashionMNISTDataModule(L.LightningDataModule):
         self.train_set = ImageArrayDataset(images[train], labels[train], train_tf)
         self.val_set = ImageArrayDataset(images[val], labels[val], eval_tf)
         test_images = torch.from_numpy(arrays["test_images"].copy()).unsqueeze(1)
-        self.test_set = ImageArrayDataset(test_images, torch.from_numpy(arrays["test_labels"].astype(np.int64)), eval_tf)
+        self.test_set = ImageArrayDataset(
+            test_images, torch.from_numpy(arrays["test_labels"].astype(np.int64)), eval_tf
+        )
 
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_set, shuffle=True)

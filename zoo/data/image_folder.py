@@ -117,13 +117,17 @@ class ImageFolderDataModule(L.LightningDataModule):
 
     @property
     def description(self) -> str:
-        counts = ", ".join(f"{len(self.splits[name])} {name}" for name in ("train", "val", "test") if name in self.splits)
+        counts = ", ".join(
+            f"{len(self.splits[name])} {name}" for name in ("train", "val", "test") if name in self.splits
+        )
         return f"image folder {self.root} ({len(self.classes)} labels; {counts} images)"
 
     def setup(self, stage: str | None = None) -> None:
         p = self.preprocessing
         eval_tf = p.normalize()
-        train_tf = image_train_transform(p.mean, p.std, p.size, crop_padding=max(1, p.size // 14)) if self.augment else eval_tf
+        train_tf = (
+            image_train_transform(p.mean, p.std, p.size, crop_padding=max(1, p.size // 14)) if self.augment else eval_tf
+        )
         self.datasets = {
             name: self._decode(split, train_tf if name == "train" else eval_tf) for name, split in self.splits.items()
         }

@@ -49,7 +49,9 @@ def build(config: Any) -> Any:
         return {key: build(value) for key, value in config.items()}
     unknown = set(config) - {"class_path", "init_args"}
     if unknown:
-        raise ZooError(f"checkpoint config: unexpected keys {sorted(unknown)} beside class_path {config['class_path']!r}")
+        raise ZooError(
+            f"checkpoint config: unexpected keys {sorted(unknown)} beside class_path {config['class_path']!r}"
+        )
     cls = resolve_class(config["class_path"])
     init_args = config.get("init_args") or {}
     params = inspect.signature(cls).parameters

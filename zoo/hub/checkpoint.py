@@ -157,8 +157,16 @@ def load_weights(model: nn.Module, state: dict[str, Tensor], reinit: tuple[str, 
     kept = [k for k in own if k not in fresh]
     missing = [k for k in kept if k not in state]
     unexpected = [k for k in state if k not in own and not (reinit and k.startswith(reinit))]
-    misshaped = [f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in kept if k in state and state[k].shape != own[k].shape]
-    for problem, keys in (("missing from", missing), ("unexpected in", unexpected), ("shaped differently in", misshaped)):
+    misshaped = [
+        f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}"
+        for k in kept
+        if k in state and state[k].shape != own[k].shape
+    ]
+    for problem, keys in (
+        ("missing from", missing),
+        ("unexpected in", unexpected),
+        ("shaped differently in", misshaped),
+    ):
         if keys:
             shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
             raise ZooError(f"weights {problem} the checkpoint for this model: {shown}")

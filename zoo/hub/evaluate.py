@@ -15,7 +15,12 @@ def evaluate(pretrained: Pretrained, datamodule: L.LightningDataModule, precisio
     """
     task = ClassificationTask(pretrained.model, num_classes=len(pretrained.labels))
     trainer = L.Trainer(
-        accelerator="cpu", devices=1, precision=precision, logger=False, enable_progress_bar=False,
-        enable_model_summary=False, enable_checkpointing=False,
+        accelerator="cpu",
+        devices=1,
+        precision=precision,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
     )
     return {name: float(value) for name, value in trainer.test(task, datamodule=datamodule, verbose=False)[0].items()}

@@ -65,8 +65,7 @@ def render_card(name: str, config: dict, metrics: dict, data: str, command: str)
     lines = [
         f"# {name}",
         "",
-        f"Task: {config['task']}. Model: `{model['class_path']}`. {len(config['labels'])} labels "
-        f"({', '.join(map(str, config['labels'][:12]))}{', ...' if len(config['labels']) > 12 else ''}).",
+        f"Task: {config['task']}. Model: `{model['class_path']}`. {_labels_line(config['labels'])}",
         "",
         f"**Data:** {data}",
         "",
@@ -94,6 +93,11 @@ def render_card(name: str, config: dict, metrics: dict, data: str, command: str)
         "",
     ]
     return "\n".join(lines)
+
+
+def _labels_line(labels: list) -> str:
+    shown = ", ".join(map(str, labels[:12])) + (", ..." if len(labels) > 12 else "")
+    return f"{len(labels)} labels ({shown})."
 
 
 def _training_line(metrics: dict) -> str | None:

@@ -75,7 +75,9 @@ def resolve(name_or_path: str | Path) -> tuple[Path, str | None]:
     entry = find(text)
     if entry is None:
         names = ", ".join(e.name for e in list_models()) or "none"
-        raise ZooError(f"{text!r} is neither a checkpoint directory nor a named checkpoint (names: {names}); see zoo list")
+        raise ZooError(
+            f"{text!r} is neither a checkpoint directory nor a named checkpoint (names: {names}); see zoo list"
+        )
     if entry.location.startswith("hf://"):
         return _from_hub(entry.location.removeprefix("hf://")), entry.sha256
     if "://" in entry.location:
@@ -99,9 +101,13 @@ def _from_url(entry: Entry) -> Path:
             except (urllib.error.URLError, OSError) as err:
                 if name in (METRICS, CARD):
                     continue  # optional files
-                raise ZooError(f"cannot download {url} ({err}); check the connection, or load a local checkpoint directory") from None
+                raise ZooError(
+                    f"cannot download {url} ({err}); check the connection, or load a local checkpoint directory"
+                ) from None
         if (actual := sha256_of(tmp / WEIGHTS)) != entry.sha256:
-            raise ZooError(f"downloaded {entry.name} has sha256 {actual[:12]}..., expected {entry.sha256[:12]}...; refused")
+            raise ZooError(
+                f"downloaded {entry.name} has sha256 {actual[:12]}..., expected {entry.sha256[:12]}...; refused"
+            )
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
@@ -123,7 +129,9 @@ def _from_hub(repo_id: str) -> Path:
         raise ZooError(f"cannot fetch hf://{repo_id} from the Hugging Face Hub ({first}); are you offline?") from None
 
 
-def add_to_index(name: str, directory: Path, task: str, extra_metrics: dict | None = None, description: str = "") -> Entry:
+def add_to_index(
+    name: str, directory: Path, task: str, extra_metrics: dict | None = None, description: str = ""
+) -> Entry:
     """Add (or replace) the table row for a checkpoint folder beside ``index.yaml``.
 
     The row's metrics are the folder's measured ``test/*`` metrics plus ``extra_metrics``
@@ -134,7 +142,9 @@ def add_to_index(name: str, directory: Path, task: str, extra_metrics: dict | No
     directory = Path(directory)
     measured = json.loads((directory / METRICS).read_text())
     metrics = {k: v for k, v in measured.items() if k.startswith("test/")} | {"precision": measured.get("precision")}
-    entry = Entry(name, directory.name, sha256_of(directory / WEIGHTS), task, metrics | (extra_metrics or {}), description)
+    entry = Entry(
+        name, directory.name, sha256_of(directory / WEIGHTS), task, metrics | (extra_metrics or {}), description
+    )
     rows = [vars(e) for e in list_models() if e.name != name] + [vars(entry)]
     index = shipped_dir() / "index.yaml"
     index.write_text(yaml.safe_dump(rows, sort_keys=False))

@@ -26,9 +26,13 @@ def main() -> None:
     model = load(folder)
     measured = evaluate(model, FashionMNISTDataModule(variant="embedded"), model.metrics["precision"])
     task = model.config.get("task", "image-classification")
-    entry = add_to_index(args.name, folder, task, {"embedded_test/acc": round(measured["test/acc"], 6)}, args.description)
-    print(f"{entry.name}: sha256 {entry.sha256[:12]}..., test/acc {entry.metrics['test/acc']:.4f}, "
-          f"embedded_test/acc {entry.metrics['embedded_test/acc']:.4f}")
+    entry = add_to_index(
+        args.name, folder, task, {"embedded_test/acc": round(measured["test/acc"], 6)}, args.description
+    )
+    print(
+        f"{entry.name}: sha256 {entry.sha256[:12]}..., test/acc {entry.metrics['test/acc']:.4f}, "
+        f"embedded_test/acc {entry.metrics['embedded_test/acc']:.4f}"
+    )
 
 
 if __name__ == "__main__":

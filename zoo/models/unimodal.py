@@ -54,4 +54,6 @@ def _check_pooling(pool: str | None, num_prefix_tokens: int) -> None:
     if pool == "cls" and num_prefix_tokens == 0:
         raise ZooError("head pools the cls token but the front-end adds none; set cls_token: true or pool: mean")
     if pool == "mean" and num_prefix_tokens > 0:
-        raise ZooError("head mean-pools all tokens but the front-end adds a cls token; set cls_token: false or pool: cls")
+        raise ZooError(
+            "head mean-pools all tokens but the front-end adds a cls token; set cls_token: false or pool: cls"
+        )
