@@ -102,13 +102,26 @@ def test_gradual_unfreezing_opens_groups_top_down():
     assert seen[2] == seen[3] == ["backbone", "backbone.0", "backbone.1", "frontend", "head"]
 
 
-def test_bad_folder_is_one_line(micro_checkpoint, tmp_path, capsys):
+def test_bad_input_is_one_line_and_writes_nothing(micro_checkpoint, in_tmp, capsys):
+    tmp_path = in_tmp
     (tmp_path / "empty").mkdir()
     err = error_line(["finetune", str(micro_checkpoint), "--data", str(tmp_path / "empty"), "--output", "x"], capsys)
     assert "holds no images" in err
     err = error_line(["finetune", "no-such-model", "--data", str(tmp_path), "--output", "x"], capsys)
     assert "neither a checkpoint directory nor a named checkpoint" in err
-    assert not (tmp_path / "x").exists()
+    make_image_folder(tmp_path / "photos", per_label=3)
+    (tmp_path / "photos" / "bag" / "broken.jpg").write_bytes(b"\xff\xd8 truncated")
+    err = error_line(["finetune", str(micro_checkpoint), "--data", "photos", "--output", "x"], capsys)
+    assert "photos/bag/broken.jpg: not a readable image" in err
+    assert "--epochs 0 is not valid" in error_line(
+        ["finetune", "m", "--data", "d", "--output", "x", "--epochs", "0"], capsys
+    )
+    assert "--precision 'fp8'" in error_line(
+        ["finetune", "m", "--data", "d", "--output", "x", "--precision", "fp8"], capsys
+    )
+    err = error_line(["finetune", str(micro_checkpoint), "--data", "photos", "--output", "photos"], capsys)
+    assert "photos exists and is not a zoo checkpoint" in err  # a user's folder is never replaced
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "micro", "photos"]  # nothing written
 
 
 def test_a_resnet_gets_a_new_fc_for_new_labels(tmp_path):

@@ -22,7 +22,7 @@ from zoo.cli import ArgumentParser
 from zoo.data.image_folder import ImageFolderDataModule
 from zoo.errors import ZooError
 from zoo.hub.build import build
-from zoo.hub.checkpoint import DTYPES, LoadReport, load_weights
+from zoo.hub.checkpoint import DTYPES, LoadReport, check_destination, load_weights
 from zoo.hub.export import export_checkpoint, round_trip
 from zoo.hub.pretrained import Pretrained, load
 from zoo.run import TrainClock
@@ -31,6 +31,7 @@ from zoo.tasks.schedules import WarmupCosineLR
 
 FOLDERS = {"image": ImageFolderDataModule}
 FREEZE = ("none", "backbone", "gradual")
+PRECISIONS = ("32-true", "bf16-mixed", "16-mixed", "bf16-true", "16-true", "64-true")
 
 
 def with_num_classes(config: dict | list, num_classes: int):
@@ -53,7 +54,7 @@ def adapt(pretrained: Pretrained, labels: Sequence[str]) -> tuple[nn.Module, dic
         model = build(config)
         return model, config, load_weights(model, pretrained.model.state_dict())
     classifier = getattr(pretrained.model, "classifier", None)
-    if classifier is None:
+    if not isinstance(classifier, str):
         raise ZooError(f"{type(pretrained.model).__name__} names no classifier submodule; cannot change its labels")
     config = with_num_classes(config, len(labels))
     model = build(config)
@@ -101,13 +102,21 @@ def finetune_main(argv: Sequence[str]) -> dict:
     parser.add_argument("--weights-dtype", default="float32", choices=list(DTYPES))
     parser.add_argument("--workdir", help="Lightning logs and training state (default: OUTPUT.runs)")
     args = parser.parse_args(argv)
-    if args.epochs < 1:
-        raise ZooError(f"--epochs must be at least 1, got {args.epochs}")
+    for flag, value, ok in (
+        ("--epochs", args.epochs, args.epochs >= 1),
+        ("--batch-size", args.batch_size, args.batch_size >= 1),
+        ("--lr", args.lr, args.lr >= 0),
+        ("--precision", args.precision, args.precision in PRECISIONS),
+    ):
+        if not ok:
+            hint = f"one of {', '.join(PRECISIONS)}" if flag == "--precision" else "a positive number"
+            raise ZooError(f"{flag} {value!r} is not valid; give {hint}")
     return finetune(args, " ".join(["zoo finetune", *argv]))
 
 
 def finetune(args, command: str) -> dict:
     L.seed_everything(args.seed, verbose=False)
+    output = check_destination(Path(args.output))
     pretrained = load(args.model)
     kind = pretrained.preprocessing.kind
     if kind not in FOLDERS:
@@ -117,6 +126,7 @@ def finetune(args, command: str) -> dict:
     )
     if sorted(folder.classes) == sorted(pretrained.labels):
         folder.classes = list(pretrained.labels)  # same label set: keep the head, in its order
+    folder.setup()  # decode everything now: a corrupt file stops us before anything is written
     model, config, report = adapt(pretrained, folder.classes)
     print(f"zoo finetune: {report}")
 
@@ -125,7 +135,6 @@ def finetune(args, command: str) -> dict:
         set_trainable(model, 0)
     elif args.freeze == "gradual":
         callbacks.append(GradualUnfreeze(args.epochs))
-    output = Path(args.output)
     workdir = Path(args.workdir) if args.workdir else output.with_name(output.name + ".runs")
     checkpointing = ModelCheckpoint(dirpath=workdir / "lightning", monitor="val/acc", mode="max", save_last=True)
     trainer = L.Trainer(

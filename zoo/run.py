@@ -16,7 +16,7 @@ from lightning.pytorch.trainer.states import TrainerFn
 from zoo.cli import ArgumentParser, build_cli
 from zoo.data.cache import write_atomically
 from zoo.errors import ZooError
-from zoo.hub.checkpoint import DTYPES
+from zoo.hub.checkpoint import DTYPES, check_destination
 from zoo.hub.export import export_checkpoint, round_trip
 
 
@@ -51,6 +51,13 @@ class TrainClock(Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         self.samples += len(batch[-1]) * trainer.world_size
 
+    def state_dict(self) -> dict:
+        """Saved in Lightning checkpoints, so a resumed run reports its whole training time."""
+        return {"seconds": self.seconds, "samples": self.samples}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.seconds, self.samples = state["seconds"], state["samples"]
+
 
 def run_main(argv: Sequence[str]) -> dict:
     parser = ArgumentParser(prog="zoo run")
@@ -81,14 +88,17 @@ def run(
     ``lightning/`` (training state: ``last.ckpt``, the best), ``metrics.json`` and the zoo
     checkpoint ``checkpoint/``.
     """
-    state_dir = output / "lightning"
-    last = state_dir / "last.ckpt"
-    if resume and not last.is_file():
-        raise ZooError(f"nothing to resume: {last} does not exist; run without --resume to start afresh")
+    check_destination(output / "checkpoint")
+    state_dir = (output / "lightning").resolve()
+    if resume and not (state_dir / "last.ckpt").is_file():
+        raise ZooError(
+            f"nothing to resume: {state_dir / 'last.ckpt'} does not exist; run without --resume to start afresh"
+        )
     cli = build_cli(["--config", str(recipe), *overrides], run=False)
     trainer, task, data = cli.trainer, cli.model, cli.datamodule
     for callback in trainer.checkpoint_callbacks:
-        callback.dirpath = callback.dirpath or str(state_dir)
+        callback.dirpath = str(state_dir)  # where --resume looks; absolute, so the paths in metrics.json hold anywhere
+    last = state_dir / "last.ckpt"
     if trainer.is_global_zero:
         resolved = cli.parser.dump(cli.config, skip_none=False)
         write_atomically(output / "recipe.yaml", lambda f: f.write(resolved.encode()))
@@ -134,9 +144,10 @@ def test_and_export(
         metrics["confusion_matrix"] = task.confusion_matrix.tolist()
     if trainer.is_global_zero:
         path = output / "metrics.json"
-        write_atomically(path, lambda f: f.write((json.dumps(metrics, indent=2) + "\n").encode()))
+        if checkpoint is None:  # the run's own checkpoint: its metrics.json describes the same weights
+            write_atomically(path, lambda f: f.write((json.dumps(metrics, indent=2) + "\n").encode()))
         written = _export(cli, recipe, checkpoint or output / "checkpoint", metrics, weights_dtype)
-        _print_table(metrics, path, written)
+        _print_table(metrics, path if checkpoint is None else written / "metrics.json", written)
     return metrics
 
 
@@ -179,7 +190,7 @@ def export_main(argv: Sequence[str]) -> dict:
     cli = build_cli(["--config", str(recipe)], run=False)
     keep = ("epochs", "steps", "train_seconds", "fit_seconds", "train_samples_per_second", "resumed")
     training = {key: previous[key] for key in keep if key in previous}
-    checkpoint = Path(args.output) if args.output else None
+    checkpoint = check_destination(Path(args.output)) if args.output else None
     return test_and_export(cli, Path(previous["recipe"]), run_dir, ckpt, training, args.weights_dtype, checkpoint)
 
 

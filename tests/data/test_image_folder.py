@@ -1,5 +1,7 @@
 """Image folders for fine-tuning: layouts, validation split, and each bad folder named."""
 
+import shutil
+
 import pytest
 
 from tests.conftest import GROUPS, make_image_folder
@@ -45,17 +47,27 @@ def test_corrupt_image_is_reported_by_path(tmp_path):
 
 
 def test_empty_folder_and_single_label_are_clear_errors(tmp_path):
-    (tmp_path / "empty" / "cats").mkdir(parents=True)
+    (tmp_path / "empty").mkdir()
     with pytest.raises(ZooError, match="holds no images; put them in .*/<label>/ folders"):
+        scan_folder(tmp_path / "empty")
+    (tmp_path / "empty" / "cats").mkdir()
+    with pytest.raises(ZooError, match="empty/cats holds no images"):
         scan_folder(tmp_path / "empty")
     make_image_folder(tmp_path / "one", per_label=3)
     for label in ("top", "bag"):
-        for file in (tmp_path / "one" / label).iterdir():
-            file.unlink()
+        shutil.rmtree(tmp_path / "one" / label)
     with pytest.raises(ZooError, match="one label only \\('footwear'\\); a classifier needs at least two"):
         scan_folder(tmp_path / "one")
     with pytest.raises(ZooError, match="no such folder"):
         scan_folder(tmp_path / "missing")
+    with pytest.raises(ZooError, match="is a file; give a folder"):
+        scan_folder(next((tmp_path / "one" / "footwear").iterdir()))
+
+
+def test_every_label_keeps_a_training_image():
+    split = [("a0.png", "a"), ("a1.png", "a"), ("b0.png", "b"), ("b1.png", "b"), ("b2.png", "b")]
+    train, val = carve_validation(split, 0.8)
+    assert sorted(label for _, label in train) == ["a", "b"] and len(val) == 3
 
 
 def test_val_labels_must_be_train_labels(tmp_path):

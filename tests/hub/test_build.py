@@ -55,3 +55,12 @@ def test_unknown_argument_and_extra_keys_are_named():
         build(config)
     with pytest.raises(ZooError, match="unexpected keys \\['dict_kwargs'\\]"):
         build({"class_path": "torch.nn.ReLU", "dict_kwargs": {}})
+
+
+def test_only_modules_are_built_and_constructor_errors_are_one_line():
+    with pytest.raises(ZooError, match="'zoo.data.image_folder.ImageFolderDataModule', which is not a torch.nn.Module"):
+        build({"class_path": "zoo.data.image_folder.ImageFolderDataModule", "init_args": {"root": "/"}})
+    with pytest.raises(ZooError, match="cannot build CifarResNet: widths \\[1\\] and depths \\[1, 1\\]"):
+        build({"class_path": "zoo.baselines.resnet.CifarResNet", "init_args": {"widths": [1], "depths": [1, 1]}})
+    with pytest.raises(ZooError, match="init_args of ReLU must be a mapping"):
+        build({"class_path": "torch.nn.ReLU", "init_args": [1]})

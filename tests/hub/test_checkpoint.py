@@ -115,3 +115,22 @@ def test_shape_mismatch_is_named(micro_checkpoint):
 def test_not_a_checkpoint():
     with pytest.raises(ZooError, match="neither a checkpoint directory nor a named checkpoint"):
         zoo.load("no-such-model")
+
+
+def test_yaml_aliases_and_unreadable_metrics_are_named(micro_checkpoint):
+    config = micro_checkpoint / "config.yaml"
+    config.write_text("a: &x [1, 2]\nb: *x\nmodel: {}\n")
+    with pytest.raises(ZooError, match="config.yaml cannot be read: YAML aliases"):
+        zoo.load(micro_checkpoint)
+    config.write_text(yaml.safe_dump({"model": {"class_path": "torch.nn.ReLU"}}))
+    (micro_checkpoint / "metrics.json").write_bytes(b"{\xff")
+    with pytest.raises(ZooError, match="metrics.json cannot be read"):
+        zoo.load(micro_checkpoint)
+
+
+def test_an_ordinary_folder_is_never_replaced(tmp_path):
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "config.yaml").write_text("mine")
+    with pytest.raises(ZooError, match="photos exists and is not a zoo checkpoint"):
+        write_checkpoint(tmp_path / "photos", {"w": torch.zeros(1)}, {"model": {}}, {}, "card")
+    assert (tmp_path / "photos" / "config.yaml").read_text() == "mine"

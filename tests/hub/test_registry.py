@@ -75,3 +75,9 @@ def test_hub_offline_is_one_clear_error(table, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(table / "hf"))
     with pytest.raises(ZooError, match="cannot fetch hf://zoo-models/micro from the Hugging Face Hub.*offline"):
         zoo.load("micro-hub")
+
+
+@pytest.mark.parametrize(("name", "location"), [("../evil", "x"), ("ok", "../../etc"), ("ok", "/abs/path")])
+def test_table_rows_cannot_point_outside_their_folder(name, location):
+    with pytest.raises(ZooError, match="checkpoint table: bad name|must be a folder beside index.yaml"):
+        registry.Entry(name, location, "0" * 64, "x")

@@ -12,6 +12,7 @@ is reported by path before training starts.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,20 +29,25 @@ Split = list[tuple[Path, str]]  # (file, label)
 
 
 def scan_split(root: Path) -> Split:
-    """``root/<label>/*.<image suffix>`` -> sorted (file, label) pairs."""
-    return [
-        (file, label_dir.name)
-        for label_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-        for file in sorted(label_dir.rglob("*"))
-        if file.is_file() and file.suffix.lower() in IMAGE_SUFFIXES
-    ]
+    """``root/<label>/*.<image suffix>`` -> sorted (file, label) pairs; an empty label folder is an error."""
+    pairs = []
+    for label_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files = [f for f in sorted(label_dir.rglob("*")) if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
+        if not files:
+            raise ZooError(f"{label_dir} holds no images ({', '.join(IMAGE_SUFFIXES)}); fill it or remove it")
+        pairs += [(file, label_dir.name) for file in files]
+    return pairs
 
 
 def scan_folder(root: Path) -> dict[str, Split]:
     """The splits found in ``root``: {"train": ..., optionally "val", "test"}; checked."""
     root = Path(root)
+    if root.is_file():
+        raise ZooError(f"--data {root} is a file; give a folder of {root.name}/<label>/*.png")
     if not root.is_dir():
         raise ZooError(f"--data {root}: no such folder; expected {root}/<label>/*.png or {root}/train/<label>/")
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise ZooError(f"--data {root}: permission denied")
     layout = "split" if (root / "train").is_dir() else "flat"
     splits = {"train": scan_split(root / "train" if layout == "split" else root)}
     for name in ("val", "test"):
@@ -69,7 +75,7 @@ def carve_validation(split: Split, fraction: float, seed: int = 0) -> tuple[Spli
     for label in sorted({label for _, label in split}):
         items = [item for item in split if item[1] == label]
         order = torch.randperm(len(items), generator=generator).tolist()
-        n_val = max(1, round(fraction * len(items))) if len(items) > 1 else 0
+        n_val = min(len(items) - 1, max(1, round(fraction * len(items))))  # keep one to train on
         val += [items[i] for i in order[:n_val]]
         train += [items[i] for i in order[n_val:]]
     return train, val
@@ -123,6 +129,9 @@ class ImageFolderDataModule(L.LightningDataModule):
         return f"image folder {self.root} ({len(self.classes)} labels; {counts} images)"
 
     def setup(self, stage: str | None = None) -> None:
+        """Decode every image (once; later calls reuse them). A corrupt file is named."""
+        if getattr(self, "datasets", None) is not None:
+            return
         p = self.preprocessing
         eval_tf = p.normalize()
         train_tf = (

@@ -58,7 +58,7 @@ class ImagePreprocessing:
                 return image.convert("L" if self.channels == 1 else "RGB")
         except FileNotFoundError:
             raise ZooError(f"{path}: no such file") from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as err:
             raise ZooError(f"{path}: not a readable image ({err.__class__.__name__}: {err})") from None
 
     def to_uint8(self, image: Image.Image) -> Tensor:
@@ -81,7 +81,10 @@ KINDS = {"image": ImagePreprocessing}
 
 def preprocessing_from_dict(spec: dict) -> ImagePreprocessing:
     """Rebuild the preprocessing saved in a checkpoint's config."""
-    kind = spec.get("kind")
+    kind = spec.get("kind") if isinstance(spec, dict) else None
     if kind not in KINDS:
         raise ZooError(f"unknown preprocessing kind {kind!r}; this zoo knows: {', '.join(KINDS)}")
-    return KINDS[kind](**{k: v for k, v in spec.items() if k != "kind"})
+    try:
+        return KINDS[kind](**{k: v for k, v in spec.items() if k != "kind"})
+    except TypeError as err:
+        raise ZooError(f"checkpoint preprocessing {spec}: {err}") from None

@@ -7,7 +7,9 @@ named thing must be a class, and its module is imported only after the name pass
     {"class_path": "zoo.models.unimodal.UnimodalModel", "init_args": {"frontend": {...}, ...}}
 
 A plain string stands for a class only where the constructor's default for that
-argument is a class (e.g. ``act_layer: torch.nn.modules.activation.GELU``).
+argument is a class (e.g. ``act_layer: torch.nn.modules.activation.GELU``). Whatever is
+instantiated or passed as a class must be a ``torch.nn.Module``: a model config builds
+modules and nothing else.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ import importlib
 import inspect
 from typing import Any
 
+from torch import nn
+
 from zoo.errors import ZooError
 
 ALLOWED_PREFIXES = ("zoo.", "torch.nn.", "torch.optim.")
+MAX_DEPTH = 32
 
 
 def resolve_class(path: str) -> type:
@@ -39,32 +44,48 @@ def resolve_class(path: str) -> type:
     return obj
 
 
-def build(config: Any) -> Any:
-    """Instantiate every ``{class_path, init_args}`` mapping in ``config``, innermost first."""
+def build(config: Any, depth: int = 0) -> Any:
+    """Instantiate every ``{class_path, init_args}`` mapping in ``config``, innermost first.
+
+    Every class instantiated, and every class passed by name, must be a ``torch.nn.Module``.
+    """
+    if depth > MAX_DEPTH:
+        raise ZooError(f"checkpoint config nests deeper than {MAX_DEPTH} levels; refused")
     if isinstance(config, list):
-        return [build(item) for item in config]
+        return [build(item, depth + 1) for item in config]
     if not isinstance(config, dict):
         return config
     if "class_path" not in config:
-        return {key: build(value) for key, value in config.items()}
+        return {key: build(value, depth + 1) for key, value in config.items()}
     unknown = set(config) - {"class_path", "init_args"}
     if unknown:
         raise ZooError(
             f"checkpoint config: unexpected keys {sorted(unknown)} beside class_path {config['class_path']!r}"
         )
-    cls = resolve_class(config["class_path"])
+    cls = _module_class(config["class_path"])
     init_args = config.get("init_args") or {}
+    if not isinstance(init_args, dict):
+        raise ZooError(f"checkpoint config: init_args of {cls.__name__} must be a mapping")
     params = inspect.signature(cls).parameters
     kwargs = {}
     for name, value in init_args.items():
         if name not in params:
             raise ZooError(f"checkpoint config: {cls.__name__} takes no argument {name!r}")
-        default = params[name].default
-        kwargs[name] = resolve_class(value) if inspect.isclass(default) and isinstance(value, str) else build(value)
+        if inspect.isclass(params[name].default) and isinstance(value, str):
+            kwargs[name] = _module_class(value)  # e.g. act_layer: torch.nn.modules.activation.GELU
+        else:
+            kwargs[name] = build(value, depth + 1)
     try:
         return cls(**kwargs)
-    except TypeError as err:
+    except Exception as err:  # noqa: BLE001 -- a constructor's own checks: report, do not crash
         raise ZooError(f"checkpoint config: cannot build {cls.__name__}: {err}") from None
+
+
+def _module_class(path: str) -> type:
+    cls = resolve_class(path)
+    if not issubclass(cls, nn.Module):
+        raise ZooError(f"checkpoint config names {path!r}, which is not a torch.nn.Module; refused")
+    return cls
 
 
 def plain(config: Any) -> Any:

@@ -52,15 +52,25 @@ def stored_state(model: nn.Module, dtype: str = "float32") -> dict[str, Tensor]:
     return state
 
 
-def write_checkpoint(
-    path: Path,
-    state: dict[str, Tensor],
-    config: dict,
-    metrics: dict,
-    card: str,
-) -> Path:
-    """Write a zoo checkpoint directory at ``path`` atomically (replacing one already there)."""
-    path = Path(path)
+def check_destination(path: Path) -> Path:
+    """``path`` as an absolute path a checkpoint may be written to: new, or a zoo checkpoint
+    (only checkpoint files in it), which is then replaced. Anything else is refused, so a
+    mistyped ``--output`` never deletes a user's folder."""
+    path = Path(path).resolve()
+    if path.exists():
+        entries = {entry.name for entry in path.iterdir()} if path.is_dir() else None
+        if entries is None or not {WEIGHTS, CONFIG} <= entries or not entries <= set(FILES):
+            raise ZooError(f"{path} exists and is not a zoo checkpoint; choose a new --output folder")
+    return path
+
+
+def write_checkpoint(path: Path, state: dict[str, Tensor], config: dict, metrics: dict, card: str) -> Path:
+    """Write a zoo checkpoint directory at ``path`` atomically (replacing a checkpoint there).
+
+    The files are written and synced in a temporary folder beside ``path``, which is then
+    renamed into place; an old checkpoint is moved aside first and put back if that fails.
+    """
+    path = check_destination(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:
@@ -72,19 +82,25 @@ def write_checkpoint(
             with open(tmp / name, "rb") as f:
                 os.fsync(f.fileno())
         os.chmod(tmp, 0o755)
-        old = None
-        if path.exists():
-            if not (path / CONFIG).is_file():
-                raise ZooError(f"{path} exists and is not a zoo checkpoint; choose another --output")
-            old = path.with_name(f".{path.name}.old-{os.getpid()}")
-            os.replace(path, old)
-        os.replace(tmp, path)
-        if old is not None:
-            shutil.rmtree(old)
+        _replace_dir(tmp, path)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
     return path
+
+
+def _replace_dir(new: Path, path: Path) -> None:
+    if not path.exists():
+        os.replace(new, path)
+        return
+    old = path.with_name(f".{path.name}.old-{os.getpid()}")
+    os.replace(path, old)
+    try:
+        os.replace(new, path)
+    except BaseException:
+        os.replace(old, path)  # put the old checkpoint back
+        raise
+    shutil.rmtree(old)
 
 
 @dataclass
@@ -116,19 +132,34 @@ def read_checkpoint(path: Path, sha256: str | None = None) -> CheckpointFiles:
             f"{path / WEIGHTS} has sha256 {actual[:12]}..., expected {sha256[:12]}...: "
             "the file is corrupt or was replaced; delete it and download it again"
         )
-    try:
-        config = yaml.safe_load((path / CONFIG).read_text())
-    except yaml.YAMLError as err:
-        raise ZooError(f"{path / CONFIG} is not valid YAML: {str(err).splitlines()[0]}") from None
+    config = _read(path / CONFIG, lambda text: yaml.load(text, Loader=_NoAliasLoader))
     if not isinstance(config, dict) or not isinstance(config.get("model"), dict):
         raise ZooError(f"{path / CONFIG} has no 'model' section (class_path/init_args)")
     try:
         state = load_file(path / WEIGHTS)
     except (SafetensorError, OSError, ValueError) as err:
         raise ZooError(f"{path / WEIGHTS} is truncated or corrupt ({err}); export or download it again") from None
-    metrics = json.loads((path / METRICS).read_text()) if (path / METRICS).is_file() else {}
-    card = (path / CARD).read_text() if (path / CARD).is_file() else ""
+    metrics = _read(path / METRICS, json.loads) if (path / METRICS).is_file() else {}
+    card = _read(path / CARD, str) if (path / CARD).is_file() else ""
     return CheckpointFiles(path, config, state, metrics, card)
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """safe_load without anchors and aliases: no recursive or exponentially large configs."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("YAML aliases (*name) are not allowed in a zoo checkpoint")
+        return super().compose_node(parent, index)
+
+
+def _read(path: Path, parse):
+    """``parse(text of path)``, or a ZooError naming the file."""
+    try:
+        return parse(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ZooError(f"{path} cannot be read: {first}") from None
 
 
 @dataclass

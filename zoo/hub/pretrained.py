@@ -62,6 +62,8 @@ class Pretrained(nn.Module):
             chunk = list(inputs[start : start + batch_size])
             x = torch.stack([self.preprocessing.load(path) for path in chunk]).to(device)
             probs = self(x).float().softmax(dim=-1)
+            if probs.shape[-1] != len(self.labels):
+                raise ZooError(f"the model has {probs.shape[-1]} outputs but {len(self.labels)} labels")
             top = probs.topk(k, dim=-1)
             for path, values, indices in zip(chunk, top.values.tolist(), top.indices.tolist()):
                 pairs = [[self.labels[i], round(p, 6)] for p, i in zip(values, indices)]

@@ -15,7 +15,9 @@ checked against the sha256 before use.
 
 from __future__ import annotations
 
+import http.client
 import os
+import re
 import shutil
 import tempfile
 import urllib.error
@@ -29,6 +31,8 @@ import yaml
 from zoo.errors import ZooError
 from zoo.hub.checkpoint import CARD, CONFIG, METRICS, WEIGHTS, sha256_of
 
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -40,6 +44,12 @@ class Entry:
     task: str
     metrics: dict = field(default_factory=dict)
     description: str = ""
+
+    def __post_init__(self) -> None:
+        if not NAME.fullmatch(self.name) or ".." in self.name:
+            raise ZooError(f"checkpoint table: bad name {self.name!r} (letters, digits, '.', '_', '-')")
+        if "://" not in self.location and not (NAME.fullmatch(self.location) and ".." not in self.location):
+            raise ZooError(f"checkpoint table: location {self.location!r} must be a folder beside index.yaml or a URL")
 
 
 def shipped_dir() -> Path:
@@ -98,9 +108,10 @@ def _from_url(entry: Entry) -> Path:
             try:
                 with urllib.request.urlopen(url, timeout=60) as response, open(tmp / name, "wb") as f:
                     shutil.copyfileobj(response, f)
-            except (urllib.error.URLError, OSError) as err:
+            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
                 if name in (METRICS, CARD):
-                    continue  # optional files
+                    (tmp / name).unlink(missing_ok=True)  # optional: absent, never half there
+                    continue
                 raise ZooError(
                     f"cannot download {url} ({err}); check the connection, or load a local checkpoint directory"
                 ) from None
@@ -124,7 +135,7 @@ def _from_hub(repo_id: str) -> Path:
 
     try:
         return Path(snapshot_download(repo_id, allow_patterns=[WEIGHTS, CONFIG, METRICS, CARD]))
-    except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as err:
+    except (LocalEntryNotFoundError, HfHubHTTPError, OSError, ValueError) as err:  # ValueError: a bad repo id
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ZooError(f"cannot fetch hf://{repo_id} from the Hugging Face Hub ({first}); are you offline?") from None
 
