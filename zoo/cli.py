@@ -110,12 +110,13 @@ def list_main(argv: Sequence[str]) -> None:
 
     ArgumentParser(prog="zoo list").parse_args(argv)
     table = Table(title="zoo checkpoints (zoo.load(name), zoo predict NAME FILE...)")
-    for column in ("name", "task", "test/acc", "test/f1_macro", "location"):
-        table.add_column(column, justify="right" if column.startswith("test") else "left")
+    for column in ("name", "task", "test/acc", "test/f1_macro"):
+        table.add_column(column, justify="right" if column.startswith("test") else "left", no_wrap=True)
+    table.add_column("where", overflow="fold")
     for entry in list_models():
         scores = [f"{entry.metrics[k]:.4f}" if k in entry.metrics else "-" for k in ("test/acc", "test/f1_macro")]
-        table.add_row(entry.name, entry.task, *scores, entry.location)
-    Console().print(table)
+        table.add_row(entry.name, entry.task, *scores, entry.location if "://" in entry.location else "shipped")
+    Console(width=max(Console().width, 100)).print(table)  # pipes get 80 columns: too narrow
 
 
 def predict_main(argv: Sequence[str]) -> None:

@@ -134,10 +134,10 @@ def test_and_export(
         "recipe": str(recipe),
         **{name: round(float(value), 6) for name, value in tested.items()},
         "params": sum(p.numel() for p in task.parameters()),
-        **training,
         "precision": str(trainer.precision),
         "devices": trainer.world_size,
         "machine": _machine(trainer),
+        **training,  # from the training run: its machine, not this process's, when re-exporting
         "best_checkpoint": ckpt,
     }
     if getattr(task, "confusion_matrix", None) is not None:
@@ -188,7 +188,16 @@ def export_main(argv: Sequence[str]) -> dict:
     if not Path(ckpt).is_file():
         raise ZooError(f"the run's best checkpoint {ckpt!r} does not exist; nothing to export")
     cli = build_cli(["--config", str(recipe)], run=False)
-    keep = ("epochs", "steps", "train_seconds", "fit_seconds", "train_samples_per_second", "resumed")
+    keep = (
+        "epochs",
+        "steps",
+        "train_seconds",
+        "fit_seconds",
+        "train_samples_per_second",
+        "resumed",
+        "devices",
+        "machine",
+    )
     training = {key: previous[key] for key in keep if key in previous}
     checkpoint = check_destination(Path(args.output)) if args.output else None
     return test_and_export(cli, Path(previous["recipe"]), run_dir, ckpt, training, args.weights_dtype, checkpoint)

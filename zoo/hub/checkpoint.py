@@ -81,6 +81,7 @@ def write_checkpoint(path: Path, state: dict[str, Tensor], config: dict, metrics
         for name in FILES:
             with open(tmp / name, "rb") as f:
                 os.fsync(f.fileno())
+            os.chmod(tmp / name, 0o644)
         os.chmod(tmp, 0o755)
         _replace_dir(tmp, path)
     finally:
