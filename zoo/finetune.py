@@ -130,7 +130,8 @@ def finetune(args, command: str) -> dict:
     model, config, report = adapt(pretrained, folder.classes)
     print(f"zoo finetune: {report}")
 
-    callbacks: list[Callback] = [TrainClock()]
+    clock = TrainClock()
+    callbacks: list[Callback] = [clock]
     if args.freeze == "backbone":
         set_trainable(model, 0)
     elif args.freeze == "gradual":
@@ -163,7 +164,6 @@ def finetune(args, command: str) -> dict:
         round_trip(task.model, args.weights_dtype)
         tested = trainer.test(task, datamodule=folder, verbose=False)
     split = "test" if "test" in folder.splits else "val"
-    clock = callbacks[0]
     metrics = {
         "base": str(args.model),
         "freeze": args.freeze,

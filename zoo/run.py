@@ -125,11 +125,10 @@ def test_and_export(
     """Test the weights of Lightning checkpoint ``ckpt`` as they will be stored, write
     ``output/metrics.json`` and the zoo checkpoint (default ``output/checkpoint``)."""
     trainer, task, data = cli.trainer, cli.model, cli.datamodule
-    if ckpt:
-        tested = trainer.test(task, datamodule=data, ckpt_path=ckpt, weights_only=False, verbose=False)[0]
-    if weights_dtype != "float32" or not ckpt:
-        round_trip(task.model, weights_dtype)
-        tested = trainer.test(task, datamodule=data, verbose=False)[0]
+    if ckpt:  # the run's own training state (a pickle we wrote), never a downloaded zoo checkpoint
+        task.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"])
+    round_trip(task.model, weights_dtype)
+    tested = trainer.test(task, datamodule=data, verbose=False)[0]
     metrics = {
         "recipe": str(recipe),
         **{name: round(float(value), 6) for name, value in tested.items()},

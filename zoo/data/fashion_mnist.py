@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from zoo.data.arrays import ImageArrayDataset, array_loader
 from zoo.data.cache import data_home, write_atomically
 from zoo.data.idx import parse_idx, read_idx, read_idx_bytes
 from zoo.data.preprocessing import ImagePreprocessing
@@ -139,19 +140,6 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
         raise ZooError(f"{path} is unreadable ({err}); run again: zoo data prepare fashion-mnist") from None
 
 
-class ImageArrayDataset(Dataset):
-    """uint8 images (N, C, H, W) and int labels (N,) -> (transform(image), label)."""
-
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, transform) -> None:
-        self.images, self.labels, self.transform = images, labels, transform
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
-        return self.transform(self.images[i]), int(self.labels[i])
-
-
 class FashionMNISTDataModule(L.LightningDataModule):
     """Fashion-MNIST with a fixed validation split carved from train; test is held out.
 
@@ -224,11 +212,4 @@ class FashionMNISTDataModule(L.LightningDataModule):
         return self._loader(self.test_set)
 
     def _loader(self, dataset: Dataset, shuffle: bool = False) -> DataLoader:
-        return DataLoader(
-            dataset,
-            batch_size=self.batch_size,
-            shuffle=shuffle,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
-            drop_last=shuffle,
-        )
+        return array_loader(dataset, self.batch_size, self.num_workers, shuffle)

@@ -20,7 +20,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
-from zoo.data.fashion_mnist import ImageArrayDataset
+from zoo.data.arrays import ImageArrayDataset, array_loader
 from zoo.data.preprocessing import IMAGE_SUFFIXES, ImagePreprocessing
 from zoo.data.transforms import image_train_transform
 from zoo.errors import ZooError
@@ -116,6 +116,7 @@ class ImageFolderDataModule(L.LightningDataModule):
         self.classes = list(classes) if classes is not None else found
         self.val_fraction, self.batch_size = val_fraction, batch_size
         self.num_workers, self.augment = num_workers, augment
+        self.datasets: dict[str, ImageArrayDataset] | None = None  # filled by setup()
         if "val" not in self.splits:
             self.splits["train"], self.splits["val"] = carve_validation(self.splits["train"], val_fraction)
         if not self.splits["val"]:
@@ -130,7 +131,7 @@ class ImageFolderDataModule(L.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         """Decode every image (once; later calls reuse them). A corrupt file is named."""
-        if getattr(self, "datasets", None) is not None:
+        if self.datasets is not None:
             return
         p = self.preprocessing
         eval_tf = p.normalize()
@@ -157,12 +158,4 @@ class ImageFolderDataModule(L.LightningDataModule):
         return self._loader("test" if "test" in self.datasets else "val")
 
     def _loader(self, name: str, shuffle: bool = False) -> DataLoader:
-        dataset = self.datasets[name]
-        return DataLoader(
-            dataset,
-            batch_size=self.batch_size,
-            shuffle=shuffle,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
-            drop_last=shuffle and len(dataset) > self.batch_size,
-        )
+        return array_loader(self.datasets[name], self.batch_size, self.num_workers, shuffle)

@@ -16,6 +16,7 @@ checked against the sha256 before use.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import shutil
@@ -148,8 +149,6 @@ def add_to_index(
     The row's metrics are the folder's measured ``test/*`` metrics plus ``extra_metrics``
     (e.g. the embedded test subset's accuracy, which CI re-measures).
     """
-    import json
-
     directory = Path(directory)
     measured = json.loads((directory / METRICS).read_text())
     metrics = {k: v for k, v in measured.items() if k.startswith("test/")} | {"precision": measured.get("precision")}

@@ -1,0 +1,31 @@
+"""Images held in memory as uint8 tensors, and the DataLoader every image datamodule uses."""
+
+from __future__ import annotations
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class ImageArrayDataset(Dataset):
+    """uint8 images (N, C, H, W) and int labels (N,) -> (transform(image), label)."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, transform) -> None:
+        self.images, self.labels, self.transform = images, labels, transform
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        return self.transform(self.images[i]), int(self.labels[i])
+
+
+def array_loader(dataset: Dataset, batch_size: int, num_workers: int, shuffle: bool = False) -> DataLoader:
+    """Batches of ``dataset``; training (``shuffle``) drops a last partial batch unless it is the only one."""
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        num_workers=num_workers,
+        persistent_workers=num_workers > 0,
+        drop_last=shuffle and len(dataset) > batch_size,
+    )
