@@ -54,6 +54,11 @@ class KVCache(nn.Module):
     def reset(self) -> None:
         self.length = 0
 
+    def reorder(self, index: Tensor) -> None:
+        """Keep sequences ``index`` (B',) of the batch, in that order (beam search)."""
+        self.k = self.k.index_select(0, index)
+        self.v = self.v.index_select(0, index)
+
     def update(self, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
         """Append (B, H, n, Dh) keys and values; return all (B, H, length, Dh) so far."""
         start, end = self.length, self.length + k.shape[2]

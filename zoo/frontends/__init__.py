@@ -2,5 +2,6 @@
 
 from zoo.frontends.image import PatchEmbed
 from zoo.frontends.position import resample_2d, sincos_2d, sinusoidal_encoding
+from zoo.frontends.text import TokenEmbed
 
-__all__ = ["PatchEmbed", "resample_2d", "sincos_2d", "sinusoidal_encoding"]
+__all__ = ["PatchEmbed", "TokenEmbed", "resample_2d", "sincos_2d", "sinusoidal_encoding"]

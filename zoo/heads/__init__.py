@@ -1,5 +1,6 @@
 """Heads: turn backbone tokens into a task's output. They know nothing of training."""
 
 from zoo.heads.classifier import ClassifierHead
+from zoo.heads.lm import LMHead
 
-__all__ = ["ClassifierHead"]
+__all__ = ["ClassifierHead", "LMHead"]

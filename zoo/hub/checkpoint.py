@@ -5,6 +5,7 @@
       config.yaml         {task, model: {class_path, init_args}, labels, preprocessing}
       metrics.json        measured metrics of exactly these weights
       card.md             what it is, data, recipe, metrics, the command that reproduces it
+      tokenizer.json      for models that read text
 
 The directory is built under a temporary name beside its destination and renamed into
 place, so a crash never leaves half a checkpoint under the final name.
@@ -30,6 +31,7 @@ from zoo.errors import ZooError
 
 WEIGHTS, CONFIG, METRICS, CARD = "model.safetensors", "config.yaml", "metrics.json", "card.md"
 FILES = (WEIGHTS, CONFIG, METRICS, CARD)
+EXTRA_FILES = ("tokenizer.json",)  # written by the preprocessing that needs them
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
@@ -41,12 +43,32 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def tied_aliases(model: nn.Module) -> dict[str, str]:
+    """State-dict keys that name a tensor already named by an earlier key: {alias: first name}.
+
+    A tied LM head (``head.decoder.weight`` is ``frontend.embedding.weight``) is stored once.
+    """
+    first: dict[tuple[int, tuple, tuple], str] = {}
+    aliases = {}
+    for name, tensor in model.state_dict(keep_vars=True).items():
+        key = (tensor.data_ptr(), tuple(tensor.shape), tuple(tensor.stride()))
+        if tensor.numel() and key in first:
+            aliases[name] = first[key]
+        else:
+            first.setdefault(key, name)
+    return aliases
+
+
 def stored_state(model: nn.Module, dtype: str = "float32") -> dict[str, Tensor]:
-    """The state dict as written: floating tensors cast to ``dtype``, all contiguous on CPU."""
+    """The state dict as written: floating tensors cast to ``dtype``, all contiguous on CPU;
+    a tied tensor once, under its first name (see :func:`tied_aliases`)."""
     if dtype not in DTYPES:
         raise ZooError(f"weights dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    aliases = tied_aliases(model)
     state = {}
     for name, tensor in model.state_dict().items():
+        if name in aliases:
+            continue
         tensor = tensor.detach().cpu()
         state[name] = (tensor.to(DTYPES[dtype]) if tensor.is_floating_point() else tensor).contiguous()
     return state
@@ -59,17 +81,23 @@ def check_destination(path: Path) -> Path:
     path = Path(path).resolve()
     if path.exists():
         entries = {entry.name for entry in path.iterdir()} if path.is_dir() else None
-        if entries is None or not {WEIGHTS, CONFIG} <= entries or not entries <= set(FILES):
+        if entries is None or not {WEIGHTS, CONFIG} <= entries or not entries <= {*FILES, *EXTRA_FILES}:
             raise ZooError(f"{path} exists and is not a zoo checkpoint; choose a new --output folder")
     return path
 
 
-def write_checkpoint(path: Path, state: dict[str, Tensor], config: dict, metrics: dict, card: str) -> Path:
+def write_checkpoint(
+    path: Path, state: dict[str, Tensor], config: dict, metrics: dict, card: str, extra: dict[str, str] | None = None
+) -> Path:
     """Write a zoo checkpoint directory at ``path`` atomically (replacing a checkpoint there).
 
     The files are written and synced in a temporary folder beside ``path``, which is then
     renamed into place; an old checkpoint is moved aside first and put back if that fails.
+    ``extra`` holds the text of the optional files in ``EXTRA_FILES`` by name.
     """
+    extra = extra or {}
+    if unknown := set(extra) - set(EXTRA_FILES):
+        raise ZooError(f"a zoo checkpoint holds no files named {sorted(unknown)}")
     path = check_destination(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
@@ -78,7 +106,9 @@ def write_checkpoint(path: Path, state: dict[str, Tensor], config: dict, metrics
         (tmp / CONFIG).write_text(yaml.safe_dump(config, sort_keys=False))
         (tmp / METRICS).write_text(json.dumps(metrics, indent=2) + "\n")
         (tmp / CARD).write_text(card)
-        for name in FILES:
+        for name, text in extra.items():
+            (tmp / name).write_text(text)
+        for name in (*FILES, *extra):
             with open(tmp / name, "rb") as f:
                 os.fsync(f.fileno())
             os.chmod(tmp / name, 0o644)
@@ -113,6 +143,7 @@ class CheckpointFiles:
     state: dict[str, Tensor]
     metrics: dict
     card: str
+    extra: dict[str, str] = field(default_factory=dict)  # e.g. tokenizer.json's text
 
 
 def read_checkpoint(path: Path, sha256: str | None = None) -> CheckpointFiles:
@@ -142,7 +173,8 @@ def read_checkpoint(path: Path, sha256: str | None = None) -> CheckpointFiles:
         raise ZooError(f"{path / WEIGHTS} is truncated or corrupt ({err}); export or download it again") from None
     metrics = _read(path / METRICS, json.loads) if (path / METRICS).is_file() else {}
     card = _read(path / CARD, str) if (path / CARD).is_file() else ""
-    return CheckpointFiles(path, config, state, metrics, card)
+    extra = {name: _read(path / name, str) for name in EXTRA_FILES if (path / name).is_file()}
+    return CheckpointFiles(path, config, state, metrics, card, extra)
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -184,11 +216,12 @@ def load_weights(model: nn.Module, state: dict[str, Tensor], reinit: tuple[str, 
     model's fresh initialisation, whatever the checkpoint holds for them. Any other
     missing, unexpected or mis-shaped key is an error that names it.
     """
-    own = model.state_dict()
+    aliases = tied_aliases(model)  # loaded through the tensor they share
+    own = {k: v for k, v in model.state_dict().items() if k not in aliases}
     fresh = [k for k in own if reinit and k.startswith(reinit)]
     kept = [k for k in own if k not in fresh]
     missing = [k for k in kept if k not in state]
-    unexpected = [k for k in state if k not in own and not (reinit and k.startswith(reinit))]
+    unexpected = [k for k in state if k not in own and k not in aliases and not (reinit and k.startswith(reinit))]
     misshaped = [
         f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}"
         for k in kept

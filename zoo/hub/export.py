@@ -7,24 +7,33 @@ from pathlib import Path
 
 from torch import nn
 
-from zoo.data.preprocessing import ImagePreprocessing
+from zoo.data.preprocessing import Preprocessing
 from zoo.hub.build import plain
-from zoo.hub.checkpoint import stored_state, write_checkpoint
+from zoo.hub.checkpoint import load_weights, stored_state, write_checkpoint
 
-CARD_METRICS = ("test/acc", "test/acc_top5", "test/f1_macro", "test/loss", "val/acc", "val/f1_macro")
+CARD_METRICS = (
+    "test/acc",
+    "test/acc_top5",
+    "test/f1_macro",
+    "test/ppl",
+    "test/loss",
+    "val/acc",
+    "val/f1_macro",
+    "val/ppl",
+)
 
 
 def round_trip(model: nn.Module, dtype: str) -> None:
     """Give ``model`` exactly the weights a checkpoint stored in ``dtype`` will hold."""
-    model.load_state_dict(stored_state(model, dtype))
+    load_weights(model, stored_state(model, dtype))  # tied tensors are stored once and load through their twin
 
 
 def export_checkpoint(
     path: Path,
     model: nn.Module,
     model_config: dict,
-    labels: Sequence[str],
-    preprocessing: ImagePreprocessing,
+    labels: Sequence[str] | None,
+    preprocessing: Preprocessing,
     metrics: dict,
     data: str,
     command: str,
@@ -35,6 +44,7 @@ def export_checkpoint(
 
     Args:
         model_config: the model's ``{class_path, init_args}`` from the recipe.
+        labels: class names, index i -> labels[i]; None for a model without classes (a language model).
         metrics: measured on these very weights (after :func:`round_trip` to ``dtype``).
         data: one line on what it was trained and measured on.
         command: the command that reproduces it.
@@ -43,13 +53,13 @@ def export_checkpoint(
     config = {
         "task": task,
         "model": plain(model_config),
-        "labels": list(labels),
+        "labels": list(labels or []),
         "preprocessing": preprocessing.to_dict(),
         "weights_dtype": dtype,
     }
     metrics = {**metrics, "weights_dtype": dtype}
     card = render_card(Path(path).name, config, metrics, data, command)
-    return write_checkpoint(Path(path), stored_state(model, dtype), config, metrics, card)
+    return write_checkpoint(Path(path), stored_state(model, dtype), config, metrics, card, preprocessing.files())
 
 
 def render_card(name: str, config: dict, metrics: dict, data: str, command: str) -> str:
@@ -96,6 +106,8 @@ def render_card(name: str, config: dict, metrics: dict, data: str, command: str)
 
 
 def _labels_line(labels: list) -> str:
+    if not labels:
+        return ""
     shown = ", ".join(map(str, labels[:12])) + (", ..." if len(labels) > 12 else "")
     return f"{len(labels)} labels ({shown})."
 

@@ -29,6 +29,13 @@ class UnimodalModel(nn.Module):
         self.frontend = frontend
         self.backbone = backbone
         self.head = head
+        if getattr(head, "tie_weights", False):
+            head.tie_to(frontend.embedding)  # e.g. LMHead and TokenEmbed share the (V, D) matrix
+
+    def padding_mask(self, x: Tensor) -> Tensor | None:
+        """(B, N) bool, True = padding, for inputs whose front-end knows it (token ids); else None."""
+        mask = getattr(self.frontend, "padding_mask", None)
+        return mask(x) if mask is not None else None
 
     def forward_features(self, x: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
         """Raw input, optional (B, N) bool padding mask (True = pad) -> (B, N, D) tokens."""
@@ -39,6 +46,9 @@ class UnimodalModel(nn.Module):
         return self.head(tokens, key_padding_mask)
 
     def forward(self, x: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
+        """Raw input -> head output; the padding mask defaults to the front-end's (pad ids)."""
+        if key_padding_mask is None:
+            key_padding_mask = self.padding_mask(x)
         return self.forward_head(self.forward_features(x, key_padding_mask), key_padding_mask)
 
     def layer_groups(self) -> list[nn.Module]:
@@ -47,6 +57,8 @@ class UnimodalModel(nn.Module):
 
     def attention_maps(self, x: Tensor, key_padding_mask: Tensor | None = None) -> list[Tensor]:
         """Per-block (B, H, N, N) attention weights for input ``x``."""
+        if key_padding_mask is None:
+            key_padding_mask = self.padding_mask(x)
         return self.backbone.attention_maps(self.frontend(x), key_padding_mask)
 
 

@@ -1,0 +1,85 @@
+"""Text front-end: token ids to embeddings with positions (the 2017 paper, BERT, GPT-2).
+
+Vaswani et al., "Attention Is All You Need", 2017, https://arxiv.org/abs/1706.03762 (3.4: the
+embedding is multiplied by sqrt(D); 3.5: sinusoidal positions)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+
+from zoo.errors import ZooError
+from zoo.frontends.position import sinusoidal_encoding
+
+
+class TokenEmbed(nn.Module):
+    """Token ids to tokens: (B, N) int64 -> (B, N, D).
+
+    ``padding_mask(ids)`` gives the (B, N) bool mask (True = ``pad_id``) that the model
+    passes to the backbone and the pooling head. Class tokens are not added here: a
+    tokenizer that starts every text with [CLS] (BERT) makes ``cls_token=True`` true.
+
+    Args:
+        vocab_size: number of token ids V.
+        embed_dim: token width D.
+        max_len: the longest input (the context); positions beyond it do not exist.
+        pad_id: the padding id (its embedding is zero and it is masked), or None when the
+            inputs are never padded (a language model on fixed-length chunks).
+        pos_embed: "sinusoidal" (the paper, no parameters) or "learned" (BERT, GPT-2).
+        scale: multiply the token embedding by sqrt(D), as the paper does.
+        cls_token: the inputs start with a class token, pooled by ``ClassifierHead(pool="cls")``.
+        drop: dropout on the summed embedding.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embed_dim: int,
+        max_len: int = 512,
+        pad_id: int | None = 0,
+        pos_embed: Literal["sinusoidal", "learned"] = "sinusoidal",
+        scale: bool = True,
+        cls_token: bool = False,
+        drop: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.vocab_size, self.max_len, self.pad_id = vocab_size, max_len, pad_id
+        self.num_prefix_tokens = 1 if cls_token else 0
+        self.scale = math.sqrt(embed_dim) if scale else 1.0
+        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
+        # std D^-1/2: the scaled embedding starts at unit variance, like the sinusoids
+        nn.init.normal_(self.embedding.weight, std=embed_dim**-0.5 if scale else 0.02)
+        if pad_id is not None:
+            nn.init.zeros_(self.embedding.weight[pad_id])
+        if pos_embed == "learned":
+            self.pos_embed = nn.Parameter(torch.zeros(1, max_len, embed_dim))
+            nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        elif pos_embed == "sinusoidal":
+            self.register_buffer("pos_embed", sinusoidal_encoding(max_len, embed_dim)[None], persistent=False)
+        else:
+            raise ZooError(f"pos_embed must be 'sinusoidal' or 'learned', got {pos_embed!r}")
+        self.drop = nn.Dropout(drop)
+
+    def no_weight_decay(self) -> set[str]:
+        """Parameters the optimiser should not decay (see ``zoo.tasks.param_groups``)."""
+        return {"pos_embed"}
+
+    def padding_mask(self, ids: Tensor) -> Tensor | None:
+        """(B, N) ids -> (B, N) bool, True where ``ids == pad_id``; None without a pad id."""
+        return None if self.pad_id is None else ids == self.pad_id
+
+    def forward(self, ids: Tensor, offset: int = 0) -> Tensor:
+        """(B, N) ids at positions ``offset .. offset + N - 1`` -> (B, N, D)."""
+        if ids.dtype not in (torch.int64, torch.int32):
+            raise ZooError(f"TokenEmbed takes integer token ids, got {ids.dtype}; tokenize the text first")
+        N = ids.shape[1]
+        if offset + N > self.max_len:
+            raise ZooError(
+                f"input of {offset + N} tokens is longer than the model's context of {self.max_len}; shorten it"
+            )
+        x = self.embedding(ids) * self.scale + self.pos_embed[:, offset : offset + N]
+        return self.drop(x)
