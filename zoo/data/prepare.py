@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from zoo.data import fashion_mnist
+from zoo.data import fashion_mnist, web_bible
 
 
 def _fashion_mnist(source: str | None) -> Path:
     return fashion_mnist.prepare(Path(source) if source else None)
 
 
+def _web_bible(source: str | None) -> Path:
+    return web_bible.prepare(Path(source) if source else None)
+
+
 PREPARERS: dict[str, Callable[[str | None], Path]] = {
     "fashion-mnist": _fashion_mnist,
+    "web-bible": _web_bible,
 }

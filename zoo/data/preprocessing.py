@@ -11,11 +11,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import torch
 from PIL import Image, UnidentifiedImageError
+from tokenizers import Tokenizer
 from torch import Tensor
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
+from zoo.data.tokenizer import TOKENIZER, load_tokenizer, tokenizer_style
 from zoo.data.transforms import image_eval_transform
 from zoo.errors import ZooError
 
@@ -75,16 +78,98 @@ class ImagePreprocessing:
         """Image file -> the model's input, float (channels, size, size)."""
         return self.normalize()(self.to_uint8(self.open(path)))
 
+    def collate(self, inputs: Sequence[Tensor]) -> Tensor:
+        """Inputs of :meth:`load` -> a (B, channels, size, size) batch."""
+        return torch.stack(list(inputs))
 
-KINDS = {"image": ImagePreprocessing}
+    def files(self) -> dict[str, str]:
+        """Files the checkpoint stores beside config.yaml: none for images."""
+        return {}
 
 
-def preprocessing_from_dict(spec: dict) -> ImagePreprocessing:
-    """Rebuild the preprocessing saved in a checkpoint's config."""
+class TextPreprocessing:
+    """A string -> (N,) int64 token ids for the model, N <= ``max_len``.
+
+    Encoder tokenizers give ``[CLS] tokens [SEP]``, causal ones the bare tokens (see
+    ``zoo.data.tokenizer``); longer texts are cut to ``max_len`` (keeping [SEP]). The
+    tokenizer travels in the checkpoint as ``tokenizer.json``.
+
+    Args:
+        tokenizer: a trained ``tokenizers.Tokenizer``.
+        max_len: the longest id sequence the model takes.
+    """
+
+    kind = "text"
+
+    def __init__(self, tokenizer: Tokenizer, max_len: int) -> None:
+        self.tokenizer, self.max_len = tokenizer, max_len
+        self.style = tokenizer_style(tokenizer)
+        special = {"encoder": ("[PAD]", "[CLS]", "[SEP]"), "causal": ("<pad>", None, "<|endoftext|>")}[self.style]
+        self.pad_id, self.cls_id, self.sep_id = (tokenizer.token_to_id(t) if t else None for t in special)
+        self.vocab_size = tokenizer.get_vocab_size()
+
+    @classmethod
+    def from_path(cls, path: str | Path, max_len: int) -> TextPreprocessing:
+        """From a ``tokenizer.json`` file or a text checkpoint folder."""
+        return cls(load_tokenizer(path), max_len)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "max_len": self.max_len}
+
+    def files(self) -> dict[str, str]:
+        return {TOKENIZER: self.tokenizer.to_str()}
+
+    def encode_batch(self, texts: Sequence[str], special_tokens: bool = True) -> list[Tensor]:
+        """Strings -> (N_i,) int64 ids each; an empty text is an error naming its position."""
+        for i, text in enumerate(texts):
+            if not isinstance(text, str) or not text.strip():
+                raise ZooError(f"text {i + 1} is empty ({text!r}); give at least one word")
+        encoded = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [self._frame(e.ids) if special_tokens else torch.tensor(e.ids[: self.max_len]) for e in encoded]
+
+    def encode_prompt(self, text: str) -> Tensor:
+        """A prompt -> all its (N,) ids, no special tokens and no cut (the generator checks the context)."""
+        self.encode_batch([text])  # the emptiness check
+        return torch.tensor(self.tokenizer.encode(text, add_special_tokens=False).ids, dtype=torch.long)
+
+    def _frame(self, ids: list[int]) -> Tensor:
+        if self.style == "encoder":
+            ids = [self.cls_id, *ids[: self.max_len - 2], self.sep_id]
+        return torch.tensor(ids[: self.max_len], dtype=torch.long)
+
+    def load(self, text: str) -> Tensor:
+        """One string -> (N,) int64 ids."""
+        return self.encode_batch([text])[0]
+
+    def collate(self, inputs: Sequence[Tensor]) -> Tensor:
+        """(N_i,) id sequences -> (B, max N_i) right-padded with the pad id."""
+        return torch.nn.utils.rnn.pad_sequence(list(inputs), batch_first=True, padding_value=self.pad_id)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """Ids -> text, special tokens dropped."""
+        return self.tokenizer.decode(list(ids), skip_special_tokens=True).strip()
+
+
+KINDS = {"image": ImagePreprocessing, "text": TextPreprocessing}
+Preprocessing = ImagePreprocessing | TextPreprocessing
+
+
+def preprocessing_from_dict(spec: dict, files: dict[str, str] | None = None) -> Preprocessing:
+    """Rebuild the preprocessing saved in a checkpoint's config (``files``: the checkpoint's
+    extra files by name, e.g. ``tokenizer.json``)."""
     kind = spec.get("kind") if isinstance(spec, dict) else None
     if kind not in KINDS:
         raise ZooError(f"unknown preprocessing kind {kind!r}; this zoo knows: {', '.join(KINDS)}")
+    args = {k: v for k, v in spec.items() if k != "kind"}
     try:
-        return KINDS[kind](**{k: v for k, v in spec.items() if k != "kind"})
+        if kind == "text":
+            if TOKENIZER not in (files or {}):
+                raise ZooError(f"a text checkpoint needs {TOKENIZER} beside config.yaml; it is missing")
+            try:
+                tokenizer = Tokenizer.from_str(files[TOKENIZER])
+            except Exception as err:  # noqa: BLE001 -- the Rust library raises a bare Exception
+                raise ZooError(f"the checkpoint's {TOKENIZER} cannot be read ({err})") from None
+            return TextPreprocessing(tokenizer, **args)
+        return KINDS[kind](**args)
     except TypeError as err:
         raise ZooError(f"checkpoint preprocessing {spec}: {err}") from None
