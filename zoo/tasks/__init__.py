@@ -1,6 +1,7 @@
 """LightningModules: loss, metrics, optimiser and schedule. They receive a model."""
 
 from zoo.tasks.classification import ClassificationTask
+from zoo.tasks.language_modeling import LanguageModelTask, MaskedLMTask
 from zoo.tasks.schedules import WarmupCosineLR
 
-__all__ = ["ClassificationTask", "WarmupCosineLR"]
+__all__ = ["ClassificationTask", "LanguageModelTask", "MaskedLMTask", "WarmupCosineLR"]

@@ -16,6 +16,7 @@ from torch.optim.lr_scheduler import LRScheduler
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix, MulticlassF1Score
 
+from zoo.tasks.init import init_from_checkpoint
 from zoo.tasks.param_groups import weight_decay_groups
 
 OptimizerFactory = Callable[[Iterable], Optimizer]
@@ -40,7 +41,11 @@ class ClassificationTask(L.LightningModule):
             (AdamW, lr 1e-3, wd 0.05 by default); biases, norms and embeddings get no decay.
         lr_scheduler: builds a per-step schedule from the optimiser and the total step count.
         label_smoothing: cross-entropy label smoothing.
+        init_from: a zoo checkpoint (name or folder) whose weights initialise ``model``; its
+            head is re-initialised (e.g. a classifier from a masked-LM pretrained encoder).
     """
+
+    checkpoint_task = "classification"
 
     def __init__(
         self,
@@ -49,8 +54,11 @@ class ClassificationTask(L.LightningModule):
         optimizer: OptimizerFactory = _adamw,
         lr_scheduler: SchedulerFactory | None = None,
         label_smoothing: float = 0.0,
+        init_from: str | None = None,
     ) -> None:
         super().__init__()
+        if init_from:
+            init_from_checkpoint(model, init_from)
         self.model = model
         self.num_classes = num_classes
         self.optimizer = optimizer
@@ -102,8 +110,14 @@ class ClassificationTask(L.LightningModule):
         self.test_confmat.reset()
 
     def configure_optimizers(self):
-        optimizer = self.optimizer(weight_decay_groups(self.model))
-        if self.lr_scheduler is None:
-            return optimizer
-        scheduler = self.lr_scheduler(optimizer, self.trainer.estimated_stepping_batches)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        return configure_optimizers(self)
+
+
+def configure_optimizers(task: L.LightningModule):
+    """``task.optimizer`` over the weight-decay groups of ``task.model``, with ``task.lr_scheduler``
+    (if any) stepped every optimiser step."""
+    optimizer = task.optimizer(weight_decay_groups(task.model))
+    if task.lr_scheduler is None:
+        return optimizer
+    scheduler = task.lr_scheduler(optimizer, task.trainer.estimated_stepping_batches)
+    return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
