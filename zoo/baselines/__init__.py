@@ -1,5 +1,6 @@
 """Non-Transformer baselines with the same input/output contract as the Transformer models."""
 
 from zoo.baselines.resnet import CifarResNet
+from zoo.baselines.rnn import RNNClassifier, RNNLanguageModel, RNNState
 
-__all__ = ["CifarResNet"]
+__all__ = ["CifarResNet", "RNNClassifier", "RNNLanguageModel", "RNNState"]
