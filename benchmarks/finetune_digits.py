@@ -101,6 +101,7 @@ def main() -> None:
                     str(args.epochs),
                     "--freeze",
                     freeze,
+                    "--new-head",
                 ],
                 check=True,
                 capture_output=True,

@@ -24,7 +24,8 @@ def test_new_label_set_gets_a_new_head_and_learns_it(micro_checkpoint, tmp_path,
     train = make_image_folder(tmp_path / "mine", per_label=60, split="train", size=56, rgb=True)
     held_out = make_image_folder(tmp_path / "held_out", per_label=30, split="test", size=56, rgb=True)
     out = tmp_path / "my_model"
-    main(["finetune", str(micro_checkpoint), "--data", str(train), "--output", str(out), "--epochs", "6", *FAST])
+    main(["finetune", str(micro_checkpoint), "--data", str(train), "--output", str(out), "--epochs", "6", "--new-head",
+          *FAST])  # fmt: skip
     assert "re-initialised 2: head.fc.weight, head.fc.bias" in capsys.readouterr().out
     model = zoo.load(out)
     assert model.labels == sorted(GROUPS)
@@ -72,6 +73,13 @@ def test_same_label_set_keeps_the_head_in_the_checkpoints_order(micro_checkpoint
     assert torch.allclose(after(x), before(x), atol=1e-6)  # lr 0, frozen: the same network
 
 
+def test_new_labels_without_new_head_are_refused(micro_checkpoint, tmp_path, capsys):
+    train = make_image_folder(tmp_path / "mine", per_label=4, split="train")
+    err = error_line(["finetune", str(micro_checkpoint), "--data", str(train), "--output", str(tmp_path / "o")], capsys)
+    assert "'bag', 'footwear', 'top' are not among the checkpoint's 10 labels; pass --new-head" in err
+    assert not (tmp_path / "o").exists()
+
+
 def test_freeze_backbone_trains_only_the_head(micro_checkpoint):
     model = zoo.load(micro_checkpoint).model
     set_trainable(model, 0)
@@ -111,7 +119,7 @@ def test_bad_input_is_one_line_and_writes_nothing(micro_checkpoint, in_tmp, caps
     assert "neither a checkpoint directory nor a named checkpoint" in err
     make_image_folder(tmp_path / "photos", per_label=3)
     (tmp_path / "photos" / "bag" / "broken.jpg").write_bytes(b"\xff\xd8 truncated")
-    err = error_line(["finetune", str(micro_checkpoint), "--data", "photos", "--output", "x"], capsys)
+    err = error_line(["finetune", str(micro_checkpoint), "--data", "photos", "--output", "x", "--new-head"], capsys)
     assert "photos/bag/broken.jpg: not a readable image" in err
     assert "--epochs 0 is not valid" in error_line(
         ["finetune", "m", "--data", "d", "--output", "x", "--epochs", "0"], capsys

@@ -4,7 +4,8 @@
     zoo run RECIPE [--output DIR] [--resume] [--key value ...]        fit, test, export a checkpoint
     zoo export RUN_DIR [--output DIR] [--weights-dtype float16]       re-export a finished run
     zoo list                                                          the named checkpoints
-    zoo predict NAME_OR_DIR FILE... [--topk K] [--json]               labels for files
+    zoo predict NAME_OR_DIR INPUT... [--topk K] [--json]              labels for image files or texts
+    zoo generate NAME_OR_DIR --prompt TEXT [--max-new-tokens N]       continue a text
     zoo finetune NAME_OR_DIR --data DIR --output OUT [--epochs N]     fine-tune on a folder
     zoo data prepare NAME [--source DIR]                              build a full dataset's cache
 
@@ -30,14 +31,15 @@ commands:
                                               and the zoo checkpoint DIR/checkpoint
   export RUN_DIR [--weights-dtype float16]    re-export a finished run's best weights
   list                                        the named checkpoints and their measured metrics
-  predict NAME_OR_DIR FILE... [--json]        top-k labels for each file
-  finetune NAME_OR_DIR --data DIR --output OUT [--epochs N] [--freeze none|backbone|gradual]
-                                              fine-tune a checkpoint on a folder of labelled files
+  predict NAME_OR_DIR INPUT... [--json]       top-k labels for each image file or text
+  generate NAME_OR_DIR --prompt TEXT          continue a text with a language model (greedy, sample, beam)
+  finetune NAME_OR_DIR --data PATH --output OUT [--epochs N] [--freeze none|backbone|gradual] [--new-head]
+                                              fine-tune a classifier on an image folder or a CSV/JSONL of texts
   data prepare NAME [--source DIR]            prepare a full dataset (names: {datasets})
 """
 
 LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
-COMMANDS = (*LIGHTNING_COMMANDS, "run", "export", "list", "finetune", "data")
+COMMANDS = (*LIGHTNING_COMMANDS, "run", "export", "list", "generate", "finetune", "data")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -57,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         _guard(lambda: export_main(argv[1:]))
     elif command == "list":
         _guard(lambda: list_main(argv[1:]))
+    elif command == "generate":
+        _guard(lambda: generate_main(argv[1:]))
     elif command == "finetune":
         from zoo.finetune import finetune_main
 
@@ -110,24 +114,29 @@ def list_main(argv: Sequence[str]) -> None:
 
     ArgumentParser(prog="zoo list").parse_args(argv)
     table = Table(title="zoo checkpoints (zoo.load(name), zoo predict NAME FILE...)")
-    for column in ("name", "task", "test/acc", "test/f1_macro"):
+    for column in ("name", "task", "test/acc", "test/f1_macro", "test/ppl"):
         table.add_column(column, justify="right" if column.startswith("test") else "left", no_wrap=True)
     table.add_column("where", overflow="fold")
     for entry in list_models():
-        scores = [f"{entry.metrics[k]:.4f}" if k in entry.metrics else "-" for k in ("test/acc", "test/f1_macro")]
+        scores = [
+            f"{entry.metrics[k]:.4f}" if k in entry.metrics else "-" for k in ("test/acc", "test/f1_macro", "test/ppl")
+        ]
         table.add_row(entry.name, entry.task, *scores, entry.location if "://" in entry.location else "shipped")
     Console(width=max(Console().width, 100)).print(table)  # pipes get 80 columns: too narrow
 
 
 def predict_main(argv: Sequence[str]) -> None:
-    """``zoo predict NAME_OR_DIR FILE...``: top-k labels; ``--json``: one JSON object per line."""
+    """``zoo predict NAME_OR_DIR INPUT...``: top-k labels; ``--json``: one JSON object per line.
+
+    An image model takes files; a text model takes the texts themselves (quote each one).
+    """
     import json
 
     from zoo.hub.pretrained import load
 
     parser = ArgumentParser(prog="zoo predict")
     parser.add_argument("model", help="a named checkpoint (zoo list), a checkpoint folder, or hf://owner/repo")
-    parser.add_argument("files", nargs="+", help="input files (images for an image model)")
+    parser.add_argument("files", nargs="+", help="image files for an image model; texts (quoted) for a text model")
     parser.add_argument("--topk", type=int, default=3, help="labels to show per file")
     parser.add_argument("--json", action="store_true", help="one JSON object per input line")
     args = parser.parse_args(argv)
@@ -138,6 +147,32 @@ def predict_main(argv: Sequence[str]) -> None:
             print(result["input"])
             for label, prob in result["topk"]:
                 print(f"  {prob:7.2%}  {label}")
+
+
+def generate_main(argv: Sequence[str]) -> None:
+    """``zoo generate NAME_OR_DIR --prompt TEXT``: print the prompt and its continuation."""
+    import torch
+
+    from zoo.hub.pretrained import load
+
+    parser = ArgumentParser(prog="zoo generate")
+    parser.add_argument("model", help="a named language-model checkpoint (zoo list), or a checkpoint folder")
+    parser.add_argument("--prompt", required=True, help="the text to continue")
+    parser.add_argument("--max-new-tokens", type=int, default=60)
+    parser.add_argument("--strategy", choices=["greedy", "sample", "beam"], default="greedy")
+    parser.add_argument("--temperature", type=float, default=1.0, help="sample: below 1 is more conservative")
+    parser.add_argument("--top-k", type=int, help="sample from the k most likely tokens only")
+    parser.add_argument("--top-p", type=float, help="sample from the smallest set holding this probability")
+    parser.add_argument("--num-beams", type=int, default=4, help="beam: hypotheses kept")
+    parser.add_argument("--seed", type=int, default=0, help="sample: random seed")
+    args = parser.parse_args(argv)
+    options = {"strategy": args.strategy}
+    if args.strategy == "sample":
+        generator = torch.Generator().manual_seed(args.seed)
+        options.update(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, generator=generator)
+    elif args.strategy == "beam":
+        options.update(num_beams=args.num_beams)
+    print(load(args.model).generate(args.prompt, args.max_new_tokens, **options))
 
 
 def data_main(argv: Sequence[str]) -> None:

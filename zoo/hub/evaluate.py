@@ -1,19 +1,28 @@
-"""Measure a loaded checkpoint on a datamodule's test split, as ``zoo run`` measured it."""
+"""Measure a loaded checkpoint on held-out data, as ``zoo run`` measured it."""
 
 from __future__ import annotations
 
 import lightning as L
 
 from zoo.hub.pretrained import Pretrained
-from zoo.tasks.classification import ClassificationTask
 
 
 def evaluate(pretrained: Pretrained, datamodule: L.LightningDataModule, precision: str = "32-true") -> dict[str, float]:
-    """Test metrics (``test/acc``, ``test/f1_macro``, ...) of ``pretrained`` on ``datamodule``.
+    """Test metrics of ``pretrained`` on ``datamodule``: ``test/acc``, ``test/f1_macro``, ... for a
+    classifier, ``test/loss`` and ``test/ppl`` for a language model.
 
-    Use the ``precision`` recorded in the checkpoint's metrics to reproduce them exactly.
+    A text datamodule reads with the checkpoint's own tokenizer. Use the ``precision``
+    recorded in the checkpoint's metrics to reproduce them exactly.
     """
-    task = ClassificationTask(pretrained.model, num_classes=len(pretrained.labels))
+    from zoo.tasks.classification import ClassificationTask
+    from zoo.tasks.language_modeling import LanguageModelTask
+
+    if hasattr(datamodule, "preprocessing") and pretrained.preprocessing.kind == "text":
+        datamodule.preprocessing = pretrained.preprocessing
+    if pretrained.task.endswith("classification"):
+        task = ClassificationTask(pretrained.model, num_classes=len(pretrained.labels))
+    else:
+        task = LanguageModelTask(pretrained.model)
     trainer = L.Trainer(
         accelerator="cpu",
         devices=1,
@@ -24,3 +33,18 @@ def evaluate(pretrained: Pretrained, datamodule: L.LightningDataModule, precisio
         enable_checkpointing=False,
     )
     return {name: float(value) for name, value in trainer.test(task, datamodule=datamodule, verbose=False)[0].items()}
+
+
+def embedded_test_data(pretrained: Pretrained) -> L.LightningDataModule:
+    """The held-out data that ships in the package for the checkpoint's task (a subset of the
+    test split its card was measured on)."""
+    from zoo.data.fashion_mnist import FashionMNISTDataModule
+    from zoo.data.language_modeling import LanguageModelDataModule
+    from zoo.data.rotten_tomatoes import RottenTomatoesDataModule
+
+    if pretrained.task == "image-classification":
+        return FashionMNISTDataModule(variant="embedded")
+    if pretrained.task == "text-classification":
+        return RottenTomatoesDataModule(variant="embedded")
+    seq_len = pretrained.preprocessing.max_len
+    return LanguageModelDataModule("web-bible", "embedded", "causal", seq_len=seq_len)

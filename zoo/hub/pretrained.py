@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from zoo.data.preprocessing import ImagePreprocessing, preprocessing_from_dict
+from zoo.data.preprocessing import Preprocessing, preprocessing_from_dict
 from zoo.errors import ZooError
 from zoo.hub.build import build
 from zoo.hub.checkpoint import CheckpointFiles, LoadReport, load_weights, read_checkpoint
@@ -18,13 +18,14 @@ from zoo.hub.registry import resolve
 class Pretrained(nn.Module):
     """A model with what it needs at inference: ``labels`` and ``preprocessing``.
 
-    ``forward`` is the model's own (inputs -> (B, num_classes) logits); ``predict`` takes
-    files. ``model`` is the bare network, e.g. to fine-tune.
+    ``forward`` is the model's own (inputs -> (B, num_classes) logits, or (B, N, V) for a
+    language model); ``predict`` takes files (images) or strings (text) and ``generate``
+    continues a prompt. ``model`` is the bare network, e.g. to fine-tune.
 
     Attributes:
         model: the network built from the checkpoint's config.
-        labels: class names, index i -> labels[i].
-        preprocessing: turns a file into the model's input (``preprocessing.load(path)``).
+        labels: class names, index i -> labels[i] (empty for a language model).
+        preprocessing: turns a file or a string into the model's input (``preprocessing.load``).
         config, metrics, card: the checkpoint's other files.
         report: which tensors were loaded and which kept a fresh init.
     """
@@ -33,7 +34,7 @@ class Pretrained(nn.Module):
         self,
         model: nn.Module,
         labels: Sequence[str],
-        preprocessing: ImagePreprocessing,
+        preprocessing: Preprocessing,
         config: dict,
         metrics: dict | None = None,
         card: str = "",
@@ -49,18 +50,24 @@ class Pretrained(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
 
+    @property
+    def task(self) -> str:
+        return self.config.get("task", "image-classification")
+
     @torch.inference_mode()
     def predict(self, inputs: Sequence[str | Path], topk: int = 5, batch_size: int = 64) -> list[dict]:
-        """Files -> one dict each: ``{input, label, score, topk: [[label, prob], ...]}``.
+        """Image files or texts -> one dict each: ``{input, label, score, topk: [[label, prob], ...]}``.
 
-        Raises ZooError naming the first file that cannot be read.
+        Raises ZooError naming the first input that cannot be read.
         """
+        if not self.task.endswith("classification"):
+            raise ZooError(f"this checkpoint is a {self.task} model, not a classifier; use zoo generate")
         k = max(1, min(topk, len(self.labels)))
         device = next(self.model.parameters()).device
         results = []
         for start in range(0, len(inputs), batch_size):
             chunk = list(inputs[start : start + batch_size])
-            x = torch.stack([self.preprocessing.load(path) for path in chunk]).to(device)
+            x = self.preprocessing.collate([self.preprocessing.load(item) for item in chunk]).to(device)
             probs = self(x).float().softmax(dim=-1)
             if probs.shape[-1] != len(self.labels):
                 raise ZooError(f"the model has {probs.shape[-1]} outputs but {len(self.labels)} labels")
@@ -70,12 +77,26 @@ class Pretrained(nn.Module):
                 results.append({"input": str(path), "label": pairs[0][0], "score": pairs[0][1], "topk": pairs})
         return results
 
+    @torch.inference_mode()
+    def generate(self, prompt: str, max_new_tokens: int = 50, **options) -> str:
+        """Continue ``prompt``; ``options`` go to :func:`zoo.generation.generate`
+        (strategy, temperature, top_k, top_p, num_beams, ...). Returns the prompt and its continuation."""
+        from zoo.generation import generate
+
+        if not self.task.endswith("causal-lm"):
+            raise ZooError(f"this checkpoint is a {self.task} model; only a causal language model generates text")
+        p = self.preprocessing
+        ids = p.encode_prompt(prompt)
+        device = next(self.model.parameters()).device
+        out = generate(self.model, ids[None].to(device), max_new_tokens, eos_id=p.sep_id, **options)
+        return p.decode(out[0].tolist())
+
 
 def from_files(files: CheckpointFiles) -> Pretrained:
     """Build the network from a read checkpoint and load its weights strictly."""
     config = files.config
-    labels = config.get("labels")
-    if not isinstance(labels, list) or not labels:
+    labels = config.get("labels") or []
+    if not isinstance(labels, list) or (not labels and config.get("task", "").endswith("classification")):
         raise ZooError(f"{files.path}/config.yaml has no 'labels' list")
     if "preprocessing" not in config:
         raise ZooError(f"{files.path}/config.yaml has no 'preprocessing' section")
@@ -83,7 +104,7 @@ def from_files(files: CheckpointFiles) -> Pretrained:
     if not isinstance(model, nn.Module):
         raise ZooError(f"{files.path}/config.yaml: 'model' builds a {type(model).__name__}, not a torch module")
     report = load_weights(model, files.state)
-    preprocessing = preprocessing_from_dict(config["preprocessing"])
+    preprocessing = preprocessing_from_dict(config["preprocessing"], files.extra)
     return Pretrained(model, labels, preprocessing, config, files.metrics, files.card, report).eval()
 
 

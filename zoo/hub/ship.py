@@ -3,16 +3,17 @@
     python -m zoo.hub.ship NAME [--description TEXT]
 
 Reads ``checkpoints/NAME/metrics.json`` and the weights' sha256, and measures the model on
-the embedded Fashion-MNIST test images (a subset of the official test set) at the
-precision it was tested with, so CI can check that it still reproduces that number.
+the held-out data embedded in the package for its task (Fashion-MNIST test images, Rotten
+Tomatoes test snippets, Genesis test chapters: subsets of the test splits its card was
+measured on) at the precision it was tested with, so CI can check that it still
+reproduces that number (``embedded_test/acc`` or ``embedded_test/ppl``).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from zoo.data.fashion_mnist import FashionMNISTDataModule
-from zoo.hub.evaluate import evaluate
+from zoo.hub.evaluate import embedded_test_data, evaluate
 from zoo.hub.pretrained import load
 from zoo.hub.registry import add_to_index, shipped_dir
 
@@ -24,14 +25,13 @@ def main() -> None:
     args = parser.parse_args()
     folder = shipped_dir() / args.name
     model = load(folder)
-    measured = evaluate(model, FashionMNISTDataModule(variant="embedded"), model.metrics["precision"])
-    task = model.config.get("task", "image-classification")
-    entry = add_to_index(
-        args.name, folder, task, {"embedded_test/acc": round(measured["test/acc"], 6)}, args.description
-    )
+    measured = evaluate(model, embedded_test_data(model), model.metrics["precision"])
+    metric = "acc" if model.task.endswith("classification") else "ppl"
+    embedded = {f"embedded_test/{metric}": round(measured[f"test/{metric}"], 6)}
+    entry = add_to_index(args.name, folder, model.task, embedded, args.description)
     print(
-        f"{entry.name}: sha256 {entry.sha256[:12]}..., test/acc {entry.metrics['test/acc']:.4f}, "
-        f"embedded_test/acc {entry.metrics['embedded_test/acc']:.4f}"
+        f"{entry.name}: sha256 {entry.sha256[:12]}..., test/{metric} {entry.metrics[f'test/{metric}']:.4f}, "
+        f"embedded_test/{metric} {entry.metrics[f'embedded_test/{metric}']:.4f}"
     )
 
 

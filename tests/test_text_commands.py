@@ -1,0 +1,164 @@
+"""The text domain end to end, as a user runs it: zoo run -> predict / generate -> finetune on a CSV.
+
+Micro models (D=32, depth 1) on the embedded data, so each training run takes seconds.
+"""
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import ROOT, error_line, run_zoo
+
+TEXT = ROOT / "recipes" / "text"
+_M = "--model.init_args.model.init_args"
+MICRO_ENCODER = [
+    f"{_M}.frontend.init_args.vocab_size=600",
+    f"{_M}.frontend.init_args.embed_dim=32",
+    f"{_M}.backbone.init_args.embed_dim=32",
+    f"{_M}.backbone.init_args.depth=1",
+    f"{_M}.backbone.init_args.num_heads=2",
+    f"{_M}.head.init_args.embed_dim=32",
+    "--trainer.precision=32-true",
+    "--trainer.max_epochs=2",
+    "--data.init_args.variant=embedded",
+]
+MICRO_CLASSIFIER = [*MICRO_ENCODER, "--data.init_args.vocab_size=600"]
+MICRO_MLM = [*MICRO_ENCODER, f"{_M}.head.init_args.vocab_size=600", "--data.init_args.vocab_size=600"]
+MICRO_GPT = [
+    f"{_M}.frontend.init_args.vocab_size=600",
+    f"{_M}.frontend.init_args.embed_dim=32",
+    f"{_M}.frontend.init_args.max_len=32",
+    f"{_M}.backbone.init_args.embed_dim=32",
+    f"{_M}.backbone.init_args.depth=1",
+    f"{_M}.backbone.init_args.num_heads=2",
+    f"{_M}.head.init_args.embed_dim=32",
+    f"{_M}.head.init_args.vocab_size=600",
+    "--data.init_args.vocab_size=600",
+    "--data.init_args.seq_len=32",
+    "--data.init_args.variant=embedded",
+    "--trainer.precision=32-true",
+    "--trainer.max_epochs=1",
+]
+
+
+def ok(result):
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory):
+    """A micro BERT-style classifier trained by the scratch recipe on the embedded snippets."""
+    out = tmp_path_factory.mktemp("bert") / "run"
+    recipe = TEXT / "bert_tiny_rotten_tomatoes_scratch.yaml"
+    ok(run_zoo(["run", str(recipe), "--output", str(out), *MICRO_CLASSIFIER], cwd=out.parent))
+    return out
+
+
+@pytest.fixture(scope="module")
+def gpt(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gpt") / "run"
+    ok(run_zoo(["run", str(TEXT / "gpt_tiny_web_bible.yaml"), "--output", str(out), *MICRO_GPT], cwd=out.parent))
+    return out
+
+
+@pytest.mark.slow
+def test_text_classifier_run_writes_a_checkpoint_with_its_tokenizer(classifier):
+    metrics = json.loads((classifier / "metrics.json").read_text())
+    assert metrics["test/acc"] > 0.5  # 400 held-out snippets; the micro model learns something in 2 epochs
+    assert (classifier / "checkpoint" / "tokenizer.json").is_file()
+    config = (classifier / "checkpoint" / "config.yaml").read_text()
+    assert "task: text-classification" in config and "kind: text" in config
+
+
+@pytest.mark.slow
+def test_predict_classifies_sentences(classifier):
+    result = ok(run_zoo(["predict", str(classifier / "checkpoint"), "a triumph", "a bore", "--json"], cwd=classifier))
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["input"] for row in rows] == ["a triumph", "a bore"]
+    assert all(row["label"] in ("rotten", "fresh") and 0 < row["score"] <= 1 for row in rows)
+
+
+def write_reviews(path, labels=("rotten", "fresh"), per_label=20, header="text,label"):
+    from zoo.data.rotten_tomatoes import embedded_splits
+
+    texts, truth = embedded_splits()["test"]
+    rows = [header]
+    for label, name in zip(("rotten", "fresh"), labels):
+        picked = [t for t, y in zip(texts, truth) if y == label][:per_label]
+        rows += [f'"{t.replace(chr(34), chr(39))}",{name}' for t in picked]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.slow
+def test_finetune_on_a_csv_keeps_the_head_for_the_checkpoints_labels(classifier, tmp_path):
+    csv = write_reviews(tmp_path / "reviews.csv")
+    out = tmp_path / "tuned"
+    result = ok(run_zoo(["finetune", str(classifier / "checkpoint"), "--data", str(csv), "--output", str(out),
+                         "--epochs", "1", "--precision", "32-true"], cwd=tmp_path))  # fmt: skip
+    assert "re-initialised" not in result.stdout
+    assert json.loads((out / "metrics.json").read_text())["val/acc"] >= 0.0
+    assert (out / "tokenizer.json").read_text() == (classifier / "checkpoint" / "tokenizer.json").read_text()
+
+
+@pytest.mark.slow
+def test_finetune_new_labels_need_new_head(classifier, tmp_path):
+    csv = write_reviews(tmp_path / "reviews.csv", labels=("negative", "positive"))
+    args = ["finetune", str(classifier / "checkpoint"), "--data", str(csv), "--output", str(tmp_path / "o")]
+    refused = run_zoo([*args, "--epochs", "1"], cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "pass --new-head" in refused.stderr and "'negative'" in refused.stderr
+    assert not (tmp_path / "o").exists()
+    result = ok(run_zoo([*args, "--epochs", "1", "--new-head", "--precision", "32-true"], cwd=tmp_path))
+    assert "re-initialised 2: head.fc.weight, head.fc.bias" in result.stdout
+
+
+@pytest.mark.slow
+def test_finetune_names_a_missing_column(classifier, tmp_path, capsys):
+    csv = write_reviews(tmp_path / "reviews.csv", header="review,label")
+    line = error_line(["finetune", str(classifier / "checkpoint"), "--data", str(csv), "--output", str(tmp_path / "o")],
+                      capsys)  # fmt: skip
+    assert "no column 'text'" in line and "--text-column" in line
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_masked_lm_pretraining_then_classifier_reports_the_new_head(tmp_path):
+    mlm = tmp_path / "mlm"
+    ok(run_zoo(["run", str(TEXT / "bert_tiny_mlm_rotten_tomatoes.yaml"), "--output", str(mlm), *MICRO_MLM,
+                "--data.init_args.corpus=rotten-tomatoes"], cwd=tmp_path))  # fmt: skip
+    metrics = json.loads((mlm / "metrics.json").read_text())
+    assert 1 < metrics["test/ppl"] < 600  # below chance (the vocabulary size) after 2 epochs
+    ckpt = str(mlm / "checkpoint")
+    tuned = ok(run_zoo(["run", str(TEXT / "bert_tiny_rotten_tomatoes.yaml"), "--output", str(tmp_path / "clf"),
+                        *MICRO_ENCODER, f"--model.init_args.init_from={ckpt}", f"--data.init_args.tokenizer={ckpt}"],
+                       cwd=tmp_path))  # fmt: skip
+    assert re.search(r"initialised from .*mlm/checkpoint: reused \d+ tensors; re-initialised 2: head\.fc", tuned.stdout)
+
+
+@pytest.mark.slow
+def test_generate_continues_a_prompt(gpt):
+    result = ok(run_zoo(["generate", str(gpt / "checkpoint"), "--prompt", "In the beginning", "--max-new-tokens", "8"],
+                        cwd=gpt))  # fmt: skip
+    assert result.stdout.startswith("In the beginning") and len(result.stdout.strip()) > len("In the beginning")
+    sampled = ok(run_zoo(["generate", str(gpt / "checkpoint"), "--prompt", "God said", "--strategy", "sample",
+                          "--top-p", "0.9", "--seed", "1"], cwd=gpt))  # fmt: skip
+    assert sampled.stdout.startswith("God said")
+    beam = ok(run_zoo(["generate", str(gpt / "checkpoint"), "--prompt", "God said", "--strategy", "beam"], cwd=gpt))
+    assert beam.stdout.startswith("God said")
+
+
+@pytest.mark.slow
+def test_generate_refuses_a_prompt_longer_than_the_context(gpt, capsys):
+    line = error_line(["generate", str(gpt / "checkpoint"), "--prompt", "and the earth " * 40], capsys)
+    assert "longer than the model's context of 32 tokens" in line
+
+
+@pytest.mark.slow
+def test_each_model_refuses_the_other_command(gpt, classifier, capsys):
+    assert "use zoo generate" in error_line(["predict", str(gpt / "checkpoint"), "some text"], capsys)
+    assert "only a causal language model" in error_line(["generate", str(classifier / "checkpoint"), "--prompt", "x"],
+                                                         capsys)  # fmt: skip
+    assert "text 1 is empty" in error_line(["predict", str(classifier / "checkpoint"), "  "], capsys)
