@@ -48,17 +48,11 @@ from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel
 
 from zoo.backbone.transformer import Transformer
 from zoo.frontends.text import TokenEmbed
+from zoo.generation import generate
 from zoo.heads.classifier import ClassifierHead
 from zoo.heads.lm import LMHead
 from zoo.models.language import CausalLM
 from zoo.models.unimodal import UnimodalModel
-
-GENERATION_MISSING = ""
-try:
-    from zoo.generation import generate
-except ImportError as error:  # written concurrently; the training cases do not need it
-    generate = None
-    GENERATION_MISSING = f"zoo.generation missing ({error})"
 
 NUM_CLASSES = 2
 CLS_ID, PAD_ID = 1, 0
@@ -215,11 +209,10 @@ def generation_calls(case: Case, models: dict[str, nn.Module], num_beams: int) -
             pad_token_id=PAD_ID,
         ),
     }
-    if generate is not None:
-        zoo_model = models["zoo"].eval()
-        calls["zoo"] = lambda: generate(
-            zoo_model, prompt, case.new_tokens, strategy=strategy, num_beams=num_beams, use_cache=True
-        )
+    zoo_model = models["zoo"].eval()
+    calls["zoo"] = lambda: generate(
+        zoo_model, prompt, case.new_tokens, strategy=strategy, num_beams=num_beams, use_cache=True
+    )
     expected = (case.batch_size, case.seq_len + case.new_tokens)
     for name, call in calls.items():
         shape = tuple(call().shape)
@@ -262,7 +255,7 @@ def param_count(model: nn.Module) -> str:
 
 def print_row(name: str, what: str, bf16: bool, result: dict[str, float | None], models: dict[str, nn.Module]) -> None:
     precision = "bf16 autocast" if bf16 else "fp32"
-    zoo = f"{result['zoo']:.1f}" if result["zoo"] is not None else GENERATION_MISSING
+    zoo = f"{result['zoo']:.1f}"
     ratio = f"{result['ratio']:.3f}" if result["ratio"] is not None else "-"
     params = f"{param_count(models['zoo'])} / {param_count(models['hf'])}"
     print(f"| {name} | {what} | {precision} | {zoo} | {result['hf']:.1f} | {ratio} | {params} |", flush=True)

@@ -6,7 +6,7 @@
     zoo list                                                          the named checkpoints
     zoo predict NAME_OR_DIR INPUT... [--topk K] [--json]              labels for image files or texts
     zoo generate NAME_OR_DIR --prompt TEXT [--max-new-tokens N]       continue a text
-    zoo finetune NAME_OR_DIR --data DIR --output OUT [--epochs N]     fine-tune on a folder
+    zoo finetune NAME_OR_DIR --data PATH --output OUT [--epochs N]    fine-tune on images or a CSV
     zoo data prepare NAME [--source DIR]                              build a full dataset's cache
 
 Errors a user can cause print one line (``zoo: error: ...``) and exit 2; set ZOO_DEBUG=1
@@ -136,11 +136,11 @@ def predict_main(argv: Sequence[str]) -> None:
 
     parser = ArgumentParser(prog="zoo predict")
     parser.add_argument("model", help="a named checkpoint (zoo list), a checkpoint folder, or hf://owner/repo")
-    parser.add_argument("files", nargs="+", help="image files for an image model; texts (quoted) for a text model")
-    parser.add_argument("--topk", type=int, default=3, help="labels to show per file")
+    parser.add_argument("inputs", nargs="+", help="image files for an image model; texts (quoted) for a text model")
+    parser.add_argument("--topk", type=int, default=3, help="labels to show per input")
     parser.add_argument("--json", action="store_true", help="one JSON object per input line")
     args = parser.parse_args(argv)
-    for result in load(args.model).predict(args.files, topk=args.topk):
+    for result in load(args.model).predict(args.inputs, topk=args.topk):
         if args.json:
             print(json.dumps(result))
         else:
@@ -166,6 +166,11 @@ def generate_main(argv: Sequence[str]) -> None:
     parser.add_argument("--num-beams", type=int, default=4, help="beam: hypotheses kept")
     parser.add_argument("--seed", type=int, default=0, help="sample: random seed")
     args = parser.parse_args(argv)
+    sampling = {"--temperature": args.temperature != 1.0, "--top-k": args.top_k, "--top-p": args.top_p}
+    if args.strategy != "sample" and (
+        given := [flag for flag, value in sampling.items() if value is not None and value]
+    ):
+        raise ZooError(f"{', '.join(given)} shape sampling only; add --strategy sample")
     options = {"strategy": args.strategy}
     if args.strategy == "sample":
         generator = torch.Generator().manual_seed(args.seed)

@@ -32,7 +32,7 @@ from zoo.run import TrainClock
 from zoo.tasks.classification import ClassificationTask
 from zoo.tasks.schedules import WarmupCosineLR
 
-READERS = {"image": ImageFolderDataModule, "text": TextFileDataModule}
+READERS = ("image", "text")  # the preprocessing kinds whose data zoo finetune reads
 FREEZE = ("none", "backbone", "gradual")
 PRECISIONS = ("32-true", "bf16-mixed", "16-mixed", "bf16-true", "16-true", "64-true")
 
@@ -133,10 +133,19 @@ def finetune(args, command: str) -> dict:
         raise ZooError(f"{args.model} is a {pretrained.task} model; zoo finetune trains classifiers")
     if kind not in READERS:
         raise ZooError(f"fine-tuning on {kind} data is not supported yet (supported: {', '.join(READERS)})")
-    options = {"text_column": args.text_column, "label_column": args.label_column} if kind == "text" else {}
-    folder = READERS[kind](
-        args.data, pretrained.preprocessing, val_fraction=args.val_fraction, batch_size=args.batch_size, **options
-    )
+    if kind == "text":
+        folder = TextFileDataModule(
+            args.data,
+            val_fraction=args.val_fraction,
+            text_column=args.text_column,
+            label_column=args.label_column,
+            batch_size=args.batch_size,
+        )
+        folder.preprocessing = pretrained.preprocessing  # read as the checkpoint was trained to read
+    else:
+        folder = ImageFolderDataModule(
+            args.data, pretrained.preprocessing, val_fraction=args.val_fraction, batch_size=args.batch_size
+        )
     unknown = sorted(set(folder.classes) - set(pretrained.labels))
     if not unknown and not args.new_head:
         folder.classes = list(pretrained.labels)  # the checkpoint's labels: keep the head, in its order
@@ -210,7 +219,7 @@ def finetune(args, command: str) -> dict:
             folder.description + f"; fine-tuned from {args.model}",
             command,
             args.weights_dtype,
-            task=pretrained.config.get("task", "image-classification"),
+            task=pretrained.task,
         )
         print(
             f"zoo finetune: {split}/acc {metrics.get(f'{split}/acc', float('nan')):.4f}; checkpoint written to {output}"

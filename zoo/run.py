@@ -151,9 +151,11 @@ def test_and_export(
 
 
 def _export(cli, recipe: Path, path: Path, metrics: dict, weights_dtype: str) -> Path | None:
-    data = cli.datamodule
-    if getattr(data, "preprocessing", None) is None:
-        print(f"no zoo checkpoint written: {type(data).__name__} names no preprocessing")
+    data, kind = cli.datamodule, getattr(cli.model, "checkpoint_task", "classification")
+    if getattr(data, "preprocessing", None) is None or (
+        kind == "classification" and not getattr(data, "classes", None)
+    ):
+        print(f"no zoo checkpoint written: {type(data).__name__} names no preprocessing or no classes")
         return None
     model_config = cli.config.as_dict()["model"]["init_args"]["model"]
     command = f"zoo run {recipe}" + (f" --weights-dtype {weights_dtype}" if weights_dtype != "float32" else "")
@@ -168,7 +170,7 @@ def _export(cli, recipe: Path, path: Path, metrics: dict, weights_dtype: str) ->
         description,
         command,
         weights_dtype,
-        task=f"{data.preprocessing.kind}-{getattr(cli.model, 'checkpoint_task', 'classification')}",
+        task=f"{data.preprocessing.kind}-{kind}",
     )
 
 

@@ -398,3 +398,12 @@ def test_missing_path_or_wrong_format_is_refused(folder):
     text.write_text("good film\n")
     with pytest.raises(ZooError, match=r"not a \.csv"):
         TextFileDataModule(text)
+
+
+def test_a_tokenizer_of_the_wrong_style_is_refused(tmp_path):
+    """A causal LM needs <|endoftext|>, a classifier [CLS] ... [SEP]: a swapped tokenizer is one error."""
+    encoder = train_bpe(SENTENCES * 5, 300, "encoder")
+    encoder.save(str(tmp_path / "tokenizer.json"))
+    data = LanguageModelDataModule("web-bible", "embedded", "causal", tokenizer=str(tmp_path / "tokenizer.json"))
+    with pytest.raises(ZooError, match="holds an 'encoder' tokenizer; this data needs a 'causal' one"):
+        data.setup()

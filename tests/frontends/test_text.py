@@ -117,3 +117,9 @@ def test_logits_do_not_depend_on_right_padding(cls_token):
         # without the mask the pads are attended to and the logits move: the mask is what does it
         unmasked = model.forward_head(model.forward_features(batch), None)
     assert not torch.allclose(unmasked[0], logits[0], atol=1e-4)
+
+
+def test_ids_beyond_the_vocabulary_name_the_mismatch():
+    """A tokenizer larger than the model's vocab_size fails with one line, not an IndexError."""
+    with pytest.raises(ZooError, match="token id 50 is outside the model's vocab_size 50"):
+        TokenEmbed(50, 8)(torch.tensor([[1, 50]]))

@@ -23,7 +23,8 @@ def test_list_prints_every_named_checkpoint_with_its_metrics(capsys):
     main(["list"])
     out = capsys.readouterr().out
     for entry in list_models():
-        assert entry.name in out and f"{entry.metrics['test/acc']:.4f}" in out
+        metric = "test/acc" if entry.task.endswith("classification") else "test/ppl"
+        assert entry.name in out and f"{entry.metrics[metric]:.4f}" in out
 
 
 def test_predict_json_contract(micro_checkpoint, tmp_path, capsys):

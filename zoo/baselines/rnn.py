@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from zoo.errors import ZooError
+from zoo.frontends.text import check_ids
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
 POOLS = ("last", "max", "mean")
@@ -76,6 +77,7 @@ class RNNClassifier(nn.Module):
 
     def forward_features(self, ids: Tensor) -> Tensor:
         """(B, N) ids -> (B, num_directions * hidden_size) pooled features."""
+        check_ids(ids, self.embedding.num_embeddings)
         N = ids.shape[1]
         lengths = (ids != self.pad_id).sum(1).clamp(min=1)  # (B,)
         packed = pack_padded_sequence(self.embedding(ids), lengths.cpu(), batch_first=True, enforce_sorted=False)
@@ -181,6 +183,7 @@ class RNNLanguageModel(nn.Module):
 
     def decode_step(self, ids: Tensor, state: RNNState) -> Tensor:
         """(B, n) ids that follow those already read into ``state`` -> (B, n, V) logits; advances ``state``."""
+        check_ids(ids, self.embedding.num_embeddings)
         x, state.hidden = self.rnn(self.drop(self.embedding(ids)), state.hidden)  # (B, n, hidden_size)
         x = self.drop(x)
         if self.proj is not None:

@@ -22,12 +22,11 @@ from typing import Literal
 import lightning as L
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import DataLoader, Dataset, TensorDataset, default_collate
 
 from zoo.data import rotten_tomatoes, web_bible
 from zoo.data.preprocessing import TextPreprocessing
-from zoo.data.text_classification import TokenizedDataset
-from zoo.data.tokenizer import train_bpe
+from zoo.data.text_classification import TokenizedDataset, text_loader
 from zoo.errors import ZooError
 
 IGNORE = -100  # cross-entropy's ignore_index: no loss at padded positions
@@ -108,13 +107,15 @@ class LanguageModelDataModule(L.LightningDataModule):
         if self.datasets is not None:
             return
         splits = corpus_splits(self.corpus, self.variant)
+        style = "causal" if self.objective == "causal" else "encoder"
         if self.preprocessing is None:
-            if self.tokenizer is not None:
-                self.preprocessing = TextPreprocessing.from_path(self.tokenizer, self.seq_len)
-            else:
-                style = "causal" if self.objective == "causal" else "encoder"
-                bpe = train_bpe(splits["train"], self.vocab_size, style, self.lowercase)
-                self.preprocessing = TextPreprocessing(bpe, self.seq_len)
+            self.preprocessing = TextPreprocessing.load_or_train(
+                self.tokenizer, splits["train"], self.vocab_size, style, self.lowercase, self.seq_len
+            )
+        if self.preprocessing.style != style:
+            raise ZooError(
+                f"{self.objective} language modelling needs a {style!r} tokenizer, not a {self.preprocessing.style!r} one"
+            )
         self.datasets = {name: self._dataset(texts) for name, texts in splits.items()}
 
     def _dataset(self, texts: list[str]) -> Dataset:
@@ -135,20 +136,11 @@ class LanguageModelDataModule(L.LightningDataModule):
         return self._loader("test")
 
     def _loader(self, name: str, shuffle: bool = False) -> DataLoader:
-        dataset = self.datasets[name]
-        collate = None if self.objective == "causal" else self._collate_masked
-        return DataLoader(
-            dataset,
-            batch_size=self.batch_size,
-            shuffle=shuffle,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
-            collate_fn=collate,
-            drop_last=shuffle and len(dataset) > self.batch_size,
+        collate = default_collate if self.objective == "causal" else self._collate_masked
+        return text_loader(
+            self.datasets[name], self.preprocessing.pad_id, self.batch_size, self.num_workers, shuffle, collate
         )
 
     def _collate_masked(self, items: list[tuple[Tensor, int]]) -> tuple[Tensor, Tensor]:
-        ids = torch.nn.utils.rnn.pad_sequence(
-            [i for i, _ in items], batch_first=True, padding_value=self.preprocessing.pad_id
-        )
+        ids = self.preprocessing.collate([i for i, _ in items])
         return ids, ids.masked_fill(ids == self.preprocessing.pad_id, IGNORE)

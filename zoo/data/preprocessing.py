@@ -18,7 +18,7 @@ from torch import Tensor
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
-from zoo.data.tokenizer import TOKENIZER, load_tokenizer, tokenizer_style
+from zoo.data.tokenizer import TOKENIZER, Style, load_tokenizer, tokenizer_style, train_bpe
 from zoo.data.transforms import image_eval_transform
 from zoo.errors import ZooError
 
@@ -104,8 +104,9 @@ class TextPreprocessing:
     def __init__(self, tokenizer: Tokenizer, max_len: int) -> None:
         self.tokenizer, self.max_len = tokenizer, max_len
         self.style = tokenizer_style(tokenizer)
-        special = {"encoder": ("[PAD]", "[CLS]", "[SEP]"), "causal": ("<pad>", None, "<|endoftext|>")}[self.style]
-        self.pad_id, self.cls_id, self.sep_id = (tokenizer.token_to_id(t) if t else None for t in special)
+        special = {"encoder": ("[PAD]", "[CLS]", "[SEP]", None), "causal": ("<pad>", None, None, "<|endoftext|>")}
+        ids = (tokenizer.token_to_id(t) if t else None for t in special[self.style])
+        self.pad_id, self.cls_id, self.sep_id, self.eos_id = ids
         self.vocab_size = tokenizer.get_vocab_size()
 
     @classmethod
@@ -113,23 +114,35 @@ class TextPreprocessing:
         """From a ``tokenizer.json`` file or a text checkpoint folder."""
         return cls(load_tokenizer(path), max_len)
 
+    @classmethod
+    def load_or_train(
+        cls, tokenizer: str | None, texts: Sequence[str], vocab_size: int, style: Style, lowercase: bool, max_len: int
+    ) -> TextPreprocessing:
+        """The tokenizer at ``tokenizer`` (a file or checkpoint folder), which must be of ``style``,
+        or a BPE of ``vocab_size`` ids trained on ``texts``."""
+        if tokenizer is None:
+            return cls(train_bpe(texts, vocab_size, style, lowercase), max_len)
+        loaded = cls.from_path(tokenizer, max_len)
+        if loaded.style != style:
+            raise ZooError(f"{tokenizer} holds an {loaded.style!r} tokenizer; this data needs a {style!r} one")
+        return loaded
+
     def to_dict(self) -> dict:
         return {"kind": self.kind, "max_len": self.max_len}
 
     def files(self) -> dict[str, str]:
         return {TOKENIZER: self.tokenizer.to_str()}
 
-    def encode_batch(self, texts: Sequence[str], special_tokens: bool = True) -> list[Tensor]:
-        """Strings -> (N_i,) int64 ids each; an empty text is an error naming its position."""
-        for i, text in enumerate(texts):
-            if not isinstance(text, str) or not text.strip():
-                raise ZooError(f"text {i + 1} is empty ({text!r}); give at least one word")
+    def encode_batch(self, texts: Sequence[str], first: int = 1) -> list[Tensor]:
+        """Strings -> (N_i,) int64 ids each, framed and cut to ``max_len``; an empty text is an
+        error naming its position (counted from ``first``)."""
+        _check_texts(texts, first)
         encoded = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        return [self._frame(e.ids) if special_tokens else torch.tensor(e.ids[: self.max_len]) for e in encoded]
+        return [self._frame(e.ids) for e in encoded]
 
     def encode_prompt(self, text: str) -> Tensor:
         """A prompt -> all its (N,) ids, no special tokens and no cut (the generator checks the context)."""
-        self.encode_batch([text])  # the emptiness check
+        _check_texts([text])
         return torch.tensor(self.tokenizer.encode(text, add_special_tokens=False).ids, dtype=torch.long)
 
     def _frame(self, ids: list[int]) -> Tensor:
@@ -137,9 +150,9 @@ class TextPreprocessing:
             ids = [self.cls_id, *ids[: self.max_len - 2], self.sep_id]
         return torch.tensor(ids[: self.max_len], dtype=torch.long)
 
-    def load(self, text: str) -> Tensor:
-        """One string -> (N,) int64 ids."""
-        return self.encode_batch([text])[0]
+    def load(self, text: str, position: int = 1) -> Tensor:
+        """One string (input number ``position``, for errors) -> (N,) int64 ids."""
+        return self.encode_batch([text], first=position)[0]
 
     def collate(self, inputs: Sequence[Tensor]) -> Tensor:
         """(N_i,) id sequences -> (B, max N_i) right-padded with the pad id."""
@@ -148,6 +161,14 @@ class TextPreprocessing:
     def decode(self, ids: Sequence[int]) -> str:
         """Ids -> text, special tokens dropped."""
         return self.tokenizer.decode(list(ids), skip_special_tokens=True).strip()
+
+
+def _check_texts(texts: Sequence[str], first: int = 1) -> None:
+    for i, text in enumerate(texts, start=first):
+        if not isinstance(text, str):
+            raise ZooError(f"text {i} is not a string ({text!r}); quote it")
+        if not text.strip():
+            raise ZooError(f"text {i} is empty ({text!r}); give at least one word")
 
 
 KINDS = {"image": ImagePreprocessing, "text": TextPreprocessing}

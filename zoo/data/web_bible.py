@@ -86,7 +86,7 @@ def from_tsv(text: str, source: Path) -> list[Verse]:
     verses = []
     for number, line in enumerate(text.splitlines(), 1):
         parts = line.split("\t")
-        if len(parts) != 4:
+        if len(parts) != 4 or not (parts[1].isdigit() and parts[2].isdigit()):
             raise ZooError(f"{source}:{number} is not book<TAB>chapter<TAB>verse<TAB>text; prepare it again")
         verses.append((parts[0], int(parts[1]), int(parts[2]), parts[3]))
     return verses

@@ -16,6 +16,18 @@ from zoo.errors import ZooError
 from zoo.frontends.position import sinusoidal_encoding
 
 
+def check_ids(ids: Tensor, vocab_size: int) -> None:
+    """Token ids must be integers below ``vocab_size``: a model built for a smaller vocabulary
+    than its tokenizer's fails here with one line, not deep inside an embedding lookup."""
+    if ids.dtype not in (torch.int64, torch.int32):
+        raise ZooError(f"a text model takes integer token ids, got {ids.dtype}; tokenize the text first")
+    if ids.numel() and int(ids.max()) >= vocab_size:
+        raise ZooError(
+            f"token id {int(ids.max())} is outside the model's vocab_size {vocab_size}; "
+            "give the model the tokenizer's vocabulary size"
+        )
+
+
 class TokenEmbed(nn.Module):
     """Token ids to tokens: (B, N) int64 -> (B, N, D).
 
@@ -27,7 +39,7 @@ class TokenEmbed(nn.Module):
         vocab_size: number of token ids V.
         embed_dim: token width D.
         max_len: the longest input (the context); positions beyond it do not exist.
-        pad_id: the padding id (its embedding is zero and it is masked), or None when the
+        pad_id: the padding id (its embedding starts at zero and it is masked), or None when the
             inputs are never padded (a language model on fixed-length chunks).
         pos_embed: "sinusoidal" (the paper, no parameters) or "learned" (BERT, GPT-2).
         scale: multiply the token embedding by sqrt(D), as the paper does.
@@ -74,8 +86,7 @@ class TokenEmbed(nn.Module):
 
     def forward(self, ids: Tensor, offset: int = 0) -> Tensor:
         """(B, N) ids at positions ``offset .. offset + N - 1`` -> (B, N, D)."""
-        if ids.dtype not in (torch.int64, torch.int32):
-            raise ZooError(f"TokenEmbed takes integer token ids, got {ids.dtype}; tokenize the text first")
+        check_ids(ids, self.vocab_size)
         N = ids.shape[1]
         if offset + N > self.max_len:
             raise ZooError(

@@ -27,11 +27,12 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
+from zoo.data.tokenizer import TOKENIZER
 from zoo.errors import ZooError
 
 WEIGHTS, CONFIG, METRICS, CARD = "model.safetensors", "config.yaml", "metrics.json", "card.md"
 FILES = (WEIGHTS, CONFIG, METRICS, CARD)
-EXTRA_FILES = ("tokenizer.json",)  # written by the preprocessing that needs them
+EXTRA_FILES = (TOKENIZER,)  # written by the preprocessing that needs them
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import lightning as L
 
+from zoo.errors import ZooError
 from zoo.hub.pretrained import Pretrained
 
 
@@ -14,15 +15,18 @@ def evaluate(pretrained: Pretrained, datamodule: L.LightningDataModule, precisio
     A text datamodule reads with the checkpoint's own tokenizer. Use the ``precision``
     recorded in the checkpoint's metrics to reproduce them exactly.
     """
-    from zoo.tasks.classification import ClassificationTask
-    from zoo.tasks.language_modeling import LanguageModelTask
+    from zoo.tasks import ClassificationTask, LanguageModelTask, MaskedLMTask
 
     if hasattr(datamodule, "preprocessing") and pretrained.preprocessing.kind == "text":
         datamodule.preprocessing = pretrained.preprocessing
-    if pretrained.task.endswith("classification"):
-        task = ClassificationTask(pretrained.model, num_classes=len(pretrained.labels))
-    else:
-        task = LanguageModelTask(pretrained.model)
+    tasks = {
+        "classification": lambda: ClassificationTask(pretrained.model, num_classes=len(pretrained.labels)),
+        "causal-lm": lambda: LanguageModelTask(pretrained.model),
+        "masked-lm": lambda: MaskedLMTask(pretrained.model),
+    }
+    if pretrained.kind not in tasks:
+        raise ZooError(f"cannot evaluate a {pretrained.task} checkpoint")
+    task = tasks[pretrained.kind]()
     trainer = L.Trainer(
         accelerator="cpu",
         devices=1,
@@ -47,4 +51,8 @@ def embedded_test_data(pretrained: Pretrained) -> L.LightningDataModule:
     if pretrained.task == "text-classification":
         return RottenTomatoesDataModule(variant="embedded")
     seq_len = pretrained.preprocessing.max_len
-    return LanguageModelDataModule("web-bible", "embedded", "causal", seq_len=seq_len)
+    if pretrained.task == "text-causal-lm":
+        return LanguageModelDataModule("web-bible", "embedded", "causal", seq_len=seq_len)
+    if pretrained.task == "text-masked-lm":
+        return LanguageModelDataModule("rotten-tomatoes", "embedded", "masked", seq_len=seq_len)
+    raise ZooError(f"no embedded test data for a {pretrained.task} checkpoint")

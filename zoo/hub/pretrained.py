@@ -14,6 +14,8 @@ from zoo.hub.build import build
 from zoo.hub.checkpoint import CheckpointFiles, LoadReport, load_weights, read_checkpoint
 from zoo.hub.registry import resolve
 
+DEFAULT_TASK = "image-classification"  # checkpoints written before the task was recorded
+
 
 class Pretrained(nn.Module):
     """A model with what it needs at inference: ``labels`` and ``preprocessing``.
@@ -52,7 +54,18 @@ class Pretrained(nn.Module):
 
     @property
     def task(self) -> str:
-        return self.config.get("task", "image-classification")
+        """What the model does, e.g. ``image-classification``, ``text-causal-lm``."""
+        return self.config.get("task", DEFAULT_TASK)
+
+    @property
+    def kind(self) -> str:
+        """The task without its modality: ``classification``, ``causal-lm`` or ``masked-lm``."""
+        return self.task.split("-", 1)[1]
+
+    def _load(self, item, position: int) -> Tensor:
+        if self.preprocessing.kind == "text":
+            return self.preprocessing.load(item, position)
+        return self.preprocessing.load(item)
 
     @torch.inference_mode()
     def predict(self, inputs: Sequence[str | Path], topk: int = 5, batch_size: int = 64) -> list[dict]:
@@ -60,14 +73,15 @@ class Pretrained(nn.Module):
 
         Raises ZooError naming the first input that cannot be read.
         """
-        if not self.task.endswith("classification"):
+        if self.kind != "classification":
             raise ZooError(f"this checkpoint is a {self.task} model, not a classifier; use zoo generate")
         k = max(1, min(topk, len(self.labels)))
         device = next(self.model.parameters()).device
         results = []
         for start in range(0, len(inputs), batch_size):
             chunk = list(inputs[start : start + batch_size])
-            x = self.preprocessing.collate([self.preprocessing.load(item) for item in chunk]).to(device)
+            loaded = [self._load(item, start + i + 1) for i, item in enumerate(chunk)]
+            x = self.preprocessing.collate(loaded).to(device)
             probs = self(x).float().softmax(dim=-1)
             if probs.shape[-1] != len(self.labels):
                 raise ZooError(f"the model has {probs.shape[-1]} outputs but {len(self.labels)} labels")
@@ -83,12 +97,12 @@ class Pretrained(nn.Module):
         (strategy, temperature, top_k, top_p, num_beams, ...). Returns the prompt and its continuation."""
         from zoo.generation import generate
 
-        if not self.task.endswith("causal-lm"):
+        if self.kind != "causal-lm":
             raise ZooError(f"this checkpoint is a {self.task} model; only a causal language model generates text")
         p = self.preprocessing
         ids = p.encode_prompt(prompt)
         device = next(self.model.parameters()).device
-        out = generate(self.model, ids[None].to(device), max_new_tokens, eos_id=p.sep_id, **options)
+        out = generate(self.model, ids[None].to(device), max_new_tokens, eos_id=p.eos_id, **options)
         return p.decode(out[0].tolist())
 
 
@@ -96,7 +110,7 @@ def from_files(files: CheckpointFiles) -> Pretrained:
     """Build the network from a read checkpoint and load its weights strictly."""
     config = files.config
     labels = config.get("labels") or []
-    if not isinstance(labels, list) or (not labels and config.get("task", "").endswith("classification")):
+    if not isinstance(labels, list) or (not labels and config.get("task", DEFAULT_TASK).endswith("classification")):
         raise ZooError(f"{files.path}/config.yaml has no 'labels' list")
     if "preprocessing" not in config:
         raise ZooError(f"{files.path}/config.yaml has no 'preprocessing' section")

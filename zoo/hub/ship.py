@@ -26,7 +26,7 @@ def main() -> None:
     folder = shipped_dir() / args.name
     model = load(folder)
     measured = evaluate(model, embedded_test_data(model), model.metrics["precision"])
-    metric = "acc" if model.task.endswith("classification") else "ppl"
+    metric = "acc" if model.kind == "classification" else "ppl"
     embedded = {f"embedded_test/{metric}": round(measured[f"test/{metric}"], 6)}
     entry = add_to_index(args.name, folder, model.task, embedded, args.description)
     print(

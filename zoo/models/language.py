@@ -27,9 +27,10 @@ class CausalLM(UnimodalModel):
     """
 
     classifier = None  # no label set: fine-tuning keeps the whole network
+    causal = True
 
     def __init__(self, frontend: nn.Module, backbone: Transformer, head: LMHead) -> None:
-        super().__init__(frontend, backbone, head)
+        super().__init__(frontend, backbone, head)  # the signature says which modules fit
 
     @property
     def max_len(self) -> int:
@@ -38,9 +39,6 @@ class CausalLM(UnimodalModel):
     @property
     def vocab_size(self) -> int:
         return self.head.vocab_size
-
-    def forward_features(self, x: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
-        return self.backbone(self.frontend(x), key_padding_mask, causal=True)
 
     def init_state(self, batch_size: int, max_len: int | None = None) -> list[KVCache]:
         """Empty key/value caches (one per block) for ``batch_size`` sequences of up to ``max_len``.

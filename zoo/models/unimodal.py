@@ -22,6 +22,7 @@ class UnimodalModel(nn.Module):
     """
 
     classifier = "head"  # the submodule a new label set replaces
+    causal = False  # each token attends to those before it only (CausalLM)
 
     def __init__(self, frontend: nn.Module, backbone: Transformer, head: nn.Module) -> None:
         super().__init__()
@@ -30,6 +31,8 @@ class UnimodalModel(nn.Module):
         self.backbone = backbone
         self.head = head
         if getattr(head, "tie_weights", False):
+            if not isinstance(getattr(frontend, "embedding", None), nn.Embedding):
+                raise ZooError(f"the head ties its weights to a token embedding, which {type(frontend).__name__} lacks")
             head.tie_to(frontend.embedding)  # e.g. LMHead and TokenEmbed share the (V, D) matrix
 
     def padding_mask(self, x: Tensor) -> Tensor | None:
@@ -39,7 +42,7 @@ class UnimodalModel(nn.Module):
 
     def forward_features(self, x: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
         """Raw input, optional (B, N) bool padding mask (True = pad) -> (B, N, D) tokens."""
-        return self.backbone(self.frontend(x), key_padding_mask)
+        return self.backbone(self.frontend(x), key_padding_mask, causal=self.causal)
 
     def forward_head(self, tokens: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
         """(B, N, D) tokens -> head output, e.g. (B, num_classes) logits."""
@@ -59,7 +62,7 @@ class UnimodalModel(nn.Module):
         """Per-block (B, H, N, N) attention weights for input ``x``."""
         if key_padding_mask is None:
             key_padding_mask = self.padding_mask(x)
-        return self.backbone.attention_maps(self.frontend(x), key_padding_mask)
+        return self.backbone.attention_maps(self.frontend(x), key_padding_mask, causal=self.causal)
 
 
 def _check_pooling(pool: str | None, num_prefix_tokens: int) -> None:

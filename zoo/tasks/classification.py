@@ -5,26 +5,13 @@ It receives any model that maps a batch of inputs to (B, num_classes) logits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
 import lightning as L
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.optim import Optimizer
-from torch.optim.lr_scheduler import LRScheduler
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix, MulticlassF1Score
 
-from zoo.tasks.init import init_from_checkpoint
-from zoo.tasks.param_groups import weight_decay_groups
-
-OptimizerFactory = Callable[[Iterable], Optimizer]
-SchedulerFactory = Callable[[Optimizer, int], LRScheduler]
-
-
-def _adamw(params: Iterable) -> Optimizer:
-    return torch.optim.AdamW(params, lr=1e-3, weight_decay=0.05)
+from zoo.tasks.optim import OptimizerFactory, SchedulerFactory, build_optimizers, default_optimizer
 
 
 class ClassificationTask(L.LightningModule):
@@ -37,12 +24,10 @@ class ClassificationTask(L.LightningModule):
     Args:
         model: maps a batch of inputs to (B, num_classes) logits.
         num_classes: number of classes.
-        optimizer: builds the optimiser from the parameter groups of :func:`weight_decay_groups`
-            (AdamW, lr 1e-3, wd 0.05 by default); biases, norms and embeddings get no decay.
+        optimizer: builds the optimiser from the parameter groups of ``weight_decay_groups``
+            (AdamW, lr 1e-3, wd 0.05 by default); biases, norms and position embeddings get no decay.
         lr_scheduler: builds a per-step schedule from the optimiser and the total step count.
         label_smoothing: cross-entropy label smoothing.
-        init_from: a zoo checkpoint (name or folder) whose weights initialise ``model``; its
-            head is re-initialised (e.g. a classifier from a masked-LM pretrained encoder).
     """
 
     checkpoint_task = "classification"
@@ -51,14 +36,11 @@ class ClassificationTask(L.LightningModule):
         self,
         model: nn.Module,
         num_classes: int,
-        optimizer: OptimizerFactory = _adamw,
+        optimizer: OptimizerFactory = default_optimizer,
         lr_scheduler: SchedulerFactory | None = None,
         label_smoothing: float = 0.0,
-        init_from: str | None = None,
     ) -> None:
         super().__init__()
-        if init_from:
-            init_from_checkpoint(model, init_from)
         self.model = model
         self.num_classes = num_classes
         self.optimizer = optimizer
@@ -110,14 +92,4 @@ class ClassificationTask(L.LightningModule):
         self.test_confmat.reset()
 
     def configure_optimizers(self):
-        return configure_optimizers(self)
-
-
-def configure_optimizers(task: L.LightningModule):
-    """``task.optimizer`` over the weight-decay groups of ``task.model``, with ``task.lr_scheduler``
-    (if any) stepped every optimiser step."""
-    optimizer = task.optimizer(weight_decay_groups(task.model))
-    if task.lr_scheduler is None:
-        return optimizer
-    scheduler = task.lr_scheduler(optimizer, task.trainer.estimated_stepping_batches)
-    return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        return build_optimizers(self)

@@ -13,10 +13,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchmetrics import MeanMetric
 
-from zoo.tasks.classification import OptimizerFactory, SchedulerFactory, _adamw, configure_optimizers
-from zoo.tasks.init import init_from_checkpoint
-
-IGNORE = -100
+from zoo.data.language_modeling import IGNORE
+from zoo.tasks.optim import OptimizerFactory, SchedulerFactory, build_optimizers, default_optimizer
 
 
 class LanguageModelTask(L.LightningModule):
@@ -29,7 +27,6 @@ class LanguageModelTask(L.LightningModule):
         model: (B, N) ids -> (B, N, V) logits, e.g. ``CausalLM`` or ``RNNLanguageModel``.
         optimizer: builds the optimiser from the weight-decay parameter groups.
         lr_scheduler: builds a per-step schedule from the optimiser and the total step count.
-        init_from: a zoo checkpoint (name or folder) whose weights initialise ``model``.
     """
 
     checkpoint_task = "causal-lm"
@@ -37,14 +34,11 @@ class LanguageModelTask(L.LightningModule):
     def __init__(
         self,
         model: nn.Module,
-        optimizer: OptimizerFactory = _adamw,
+        optimizer: OptimizerFactory = default_optimizer,
         lr_scheduler: SchedulerFactory | None = None,
-        init_from: str | None = None,
     ) -> None:
         super().__init__()
         self.model, self.optimizer, self.lr_scheduler = model, optimizer, lr_scheduler
-        if init_from:
-            init_from_checkpoint(model, init_from)
         self.nll = nn.ModuleDict({stage: MeanMetric() for stage in ("val", "test")})
 
     def forward(self, ids: Tensor) -> Tensor:
@@ -91,7 +85,7 @@ class LanguageModelTask(L.LightningModule):
         self._log_epoch("test")
 
     def configure_optimizers(self):
-        return configure_optimizers(self)
+        return build_optimizers(self)
 
 
 class MaskedLMTask(LanguageModelTask):
@@ -106,7 +100,7 @@ class MaskedLMTask(LanguageModelTask):
     The model is a ``UnimodalModel`` (``forward_features`` then ``forward_head``).
 
     Args:
-        mask_id: the [MASK] id.
+        mask_id: the [MASK] id (4 in zoo's encoder tokenizers, ``zoo.data.tokenizer.SPECIAL_TOKENS``).
         num_special: ids below it are special ([PAD], [UNK], [CLS], [SEP], [MASK]) and never chosen.
         mask_prob: share of tokens chosen.
         Others: see :class:`LanguageModelTask`.
@@ -120,11 +114,10 @@ class MaskedLMTask(LanguageModelTask):
         mask_id: int = 4,
         num_special: int = 5,
         mask_prob: float = 0.15,
-        optimizer: OptimizerFactory = _adamw,
+        optimizer: OptimizerFactory = default_optimizer,
         lr_scheduler: SchedulerFactory | None = None,
-        init_from: str | None = None,
     ) -> None:
-        super().__init__(model, optimizer, lr_scheduler, init_from)
+        super().__init__(model, optimizer, lr_scheduler)
         self.mask_id, self.num_special, self.mask_prob = mask_id, num_special, mask_prob
         self._eval_batch = 0
 

@@ -1,0 +1,30 @@
+"""The optimiser and schedule every task builds the same way, from recipe factories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import lightning as L
+import torch
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler
+
+from zoo.tasks.param_groups import weight_decay_groups
+
+OptimizerFactory = Callable[[Iterable], Optimizer]
+SchedulerFactory = Callable[[Optimizer, int], LRScheduler]
+
+
+def default_optimizer(params: Iterable) -> Optimizer:
+    """AdamW, lr 1e-3, weight decay 0.05 (on the decayed group)."""
+    return torch.optim.AdamW(params, lr=1e-3, weight_decay=0.05)
+
+
+def build_optimizers(task: L.LightningModule):
+    """``task.optimizer`` over the weight-decay groups of ``task.model``, with ``task.lr_scheduler``
+    (if any) stepped every optimiser step: what ``configure_optimizers`` returns."""
+    optimizer = task.optimizer(weight_decay_groups(task.model))
+    if task.lr_scheduler is None:
+        return optimizer
+    scheduler = task.lr_scheduler(optimizer, task.trainer.estimated_stepping_batches)
+    return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
