@@ -175,7 +175,9 @@ def beam_search(
     Each row keeps its ``num_beams`` live hypotheses with the highest summed log-probability.
     A hypothesis that ends in ``eos_id`` is finished and scored by its summed log-probability
     / |Y|**length_penalty (|Y| its generated tokens, eos included); a row stops once it holds
-    ``num_beams`` finished ones that its best live hypothesis can no longer beat. At the
+    ``num_beams`` finished ones and its best live hypothesis, scored at its current length,
+    does not beat the worst of them (Hugging Face's rule: a heuristic, not a guarantee, when
+    ``length_penalty > 0`` favours longer hypotheses). At the
     limit (``max_new_tokens`` or the model's context, as in ``greedy``) the live hypotheses
     compete too. Rows shorter than the longest best hypothesis are padded with ``eos_id``.
 
