@@ -1,4 +1,4 @@
-"""Images held in memory as uint8 tensors, and the DataLoader every image datamodule uses."""
+"""Images held in memory as uint8 tensors, and the DataLoader every datamodule uses."""
 
 from __future__ import annotations
 
@@ -19,13 +19,17 @@ class ImageArrayDataset(Dataset):
         return self.transform(self.images[i]), int(self.labels[i])
 
 
-def array_loader(dataset: Dataset, batch_size: int, num_workers: int, shuffle: bool = False) -> DataLoader:
-    """Batches of ``dataset``; training (``shuffle``) drops a last partial batch unless it is the only one."""
+def array_loader(
+    dataset: Dataset, batch_size: int, num_workers: int, shuffle: bool = False, collate_fn=None
+) -> DataLoader:
+    """Batches of ``dataset`` (stacked, or made by ``collate_fn``); training (``shuffle``) drops a
+    last partial batch unless it is the only one."""
     return DataLoader(
         dataset,
         batch_size=batch_size,
         shuffle=shuffle,
         num_workers=num_workers,
         persistent_workers=num_workers > 0,
+        collate_fn=collate_fn,
         drop_last=shuffle and len(dataset) > batch_size,
     )

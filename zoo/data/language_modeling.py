@@ -22,11 +22,12 @@ from typing import Literal
 import lightning as L
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset, TensorDataset, default_collate
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from zoo.data import rotten_tomatoes, web_bible
+from zoo.data.arrays import array_loader
 from zoo.data.preprocessing import TextPreprocessing
-from zoo.data.text_classification import TokenizedDataset, text_loader
+from zoo.data.text_classification import TokenizedDataset
 from zoo.errors import ZooError
 
 IGNORE = -100  # cross-entropy's ignore_index: no loss at padded positions
@@ -136,10 +137,8 @@ class LanguageModelDataModule(L.LightningDataModule):
         return self._loader("test")
 
     def _loader(self, name: str, shuffle: bool = False) -> DataLoader:
-        collate = default_collate if self.objective == "causal" else self._collate_masked
-        return text_loader(
-            self.datasets[name], self.preprocessing.pad_id, self.batch_size, self.num_workers, shuffle, collate
-        )
+        collate = None if self.objective == "causal" else self._collate_masked
+        return array_loader(self.datasets[name], self.batch_size, self.num_workers, shuffle, collate)
 
     def _collate_masked(self, items: list[tuple[Tensor, int]]) -> tuple[Tensor, Tensor]:
         ids = self.preprocessing.collate([i for i, _ in items])

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from zoo.data.arrays import array_loader
 from zoo.data.preprocessing import TextPreprocessing
 from zoo.errors import ZooError
 
@@ -32,27 +33,6 @@ class TokenizedDataset(Dataset):
 
     def __getitem__(self, i: int) -> tuple[Tensor, int]:
         return self.ids[i], self.targets[i]
-
-
-def text_loader(
-    dataset: Dataset, pad_id: int, batch_size: int, num_workers: int = 0, shuffle: bool = False, collate=None
-) -> DataLoader:
-    """Batches of ``dataset``; by default ((B, N) ids right-padded with ``pad_id``, (B,) targets)
-    from a :class:`TokenizedDataset`. Training (``shuffle``) drops a last partial batch."""
-
-    def pad(items: list[tuple[Tensor, int]]) -> tuple[Tensor, Tensor]:
-        ids = torch.nn.utils.rnn.pad_sequence([i for i, _ in items], batch_first=True, padding_value=pad_id)
-        return ids, torch.tensor([t for _, t in items])
-
-    return DataLoader(
-        dataset,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        num_workers=num_workers,
-        persistent_workers=num_workers > 0,
-        collate_fn=collate or pad,
-        drop_last=shuffle and len(dataset) > batch_size,
-    )
 
 
 class TextClassificationDataModule(L.LightningDataModule):
@@ -126,8 +106,11 @@ class TextClassificationDataModule(L.LightningDataModule):
         return self.test_dataloader()
 
     def _loader(self, name: str, shuffle: bool = False) -> DataLoader:
-        dataset = self.datasets[name]
-        return text_loader(dataset, self.preprocessing.pad_id, self.batch_size, self.num_workers, shuffle)
+        return array_loader(self.datasets[name], self.batch_size, self.num_workers, shuffle, self._collate)
+
+    def _collate(self, items: list[tuple[Tensor, int]]) -> tuple[Tensor, Tensor]:
+        """((B, N) ids right-padded with the pad id, (B,) targets)."""
+        return self.preprocessing.collate([i for i, _ in items]), torch.tensor([t for _, t in items])
 
 
 def stratified_split(
