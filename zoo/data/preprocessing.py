@@ -78,9 +78,10 @@ class ImagePreprocessing:
         """Image file -> the model's input, float (channels, size, size)."""
         return self.normalize()(self.to_uint8(self.open(path)))
 
-    def collate(self, inputs: Sequence[Tensor]) -> Tensor:
-        """Inputs of :meth:`load` -> a (B, channels, size, size) batch."""
-        return torch.stack(list(inputs))
+    def batch(self, paths: Sequence[str | Path], first: int = 1) -> Tensor:
+        """Image files -> the model's (B, channels, size, size) input (errors name the file, so
+        ``first``, the inputs' numbering that text errors use, is not needed)."""
+        return torch.stack([self.load(path) for path in paths])
 
     def files(self) -> dict[str, str]:
         """Files the checkpoint stores beside config.yaml: none for images."""
@@ -150,9 +151,13 @@ class TextPreprocessing:
             ids = [self.cls_id, *ids[: self.max_len - 2], self.sep_id]
         return torch.tensor(ids[: self.max_len], dtype=torch.long)
 
-    def load(self, text: str, position: int = 1) -> Tensor:
-        """One string (input number ``position``, for errors) -> (N,) int64 ids."""
-        return self.encode_batch([text], first=position)[0]
+    def load(self, text: str) -> Tensor:
+        """One string -> (N,) int64 ids."""
+        return self.encode_batch([text])[0]
+
+    def batch(self, texts: Sequence[str], first: int = 1) -> Tensor:
+        """Strings (numbered from ``first`` in errors) -> the model's (B, N) right-padded ids."""
+        return self.collate(self.encode_batch(texts, first))
 
     def collate(self, inputs: Sequence[Tensor]) -> Tensor:
         """(N_i,) id sequences -> (B, max N_i) right-padded with the pad id."""

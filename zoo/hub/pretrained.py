@@ -62,11 +62,6 @@ class Pretrained(nn.Module):
         """The task without its modality: ``classification``, ``causal-lm`` or ``masked-lm``."""
         return self.task.split("-", 1)[1]
 
-    def _load(self, item, position: int) -> Tensor:
-        if self.preprocessing.kind == "text":
-            return self.preprocessing.load(item, position)
-        return self.preprocessing.load(item)
-
     @torch.inference_mode()
     def predict(self, inputs: Sequence[str | Path], topk: int = 5, batch_size: int = 64) -> list[dict]:
         """Image files or texts -> one dict each: ``{input, label, score, topk: [[label, prob], ...]}``.
@@ -80,8 +75,7 @@ class Pretrained(nn.Module):
         results = []
         for start in range(0, len(inputs), batch_size):
             chunk = list(inputs[start : start + batch_size])
-            loaded = [self._load(item, start + i + 1) for i, item in enumerate(chunk)]
-            x = self.preprocessing.collate(loaded).to(device)
+            x = self.preprocessing.batch(chunk, first=start + 1).to(device)
             probs = self(x).float().softmax(dim=-1)
             if probs.shape[-1] != len(self.labels):
                 raise ZooError(f"the model has {probs.shape[-1]} outputs but {len(self.labels)} labels")
