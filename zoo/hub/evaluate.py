@@ -39,20 +39,21 @@ def evaluate(pretrained: Pretrained, datamodule: L.LightningDataModule, precisio
     return {name: float(value) for name, value in trainer.test(task, datamodule=datamodule, verbose=False)[0].items()}
 
 
-def embedded_test_data(pretrained: Pretrained) -> L.LightningDataModule:
-    """The held-out data that ships in the package for the checkpoint's task (a subset of the
-    test split its card was measured on)."""
+def held_out_data(pretrained: Pretrained, variant: str = "embedded") -> L.LightningDataModule:
+    """The held-out data of the checkpoint's task: ``embedded`` ships in the package (a subset of
+    the test split its card was measured on), ``full`` is that test split (prepared or installed
+    data, see docs/data.md)."""
     from zoo.data.fashion_mnist import FashionMNISTDataModule
     from zoo.data.language_modeling import LanguageModelDataModule
     from zoo.data.rotten_tomatoes import RottenTomatoesDataModule
 
     if pretrained.task == "image-classification":
-        return FashionMNISTDataModule(variant="embedded")
+        return FashionMNISTDataModule(variant=variant)
     if pretrained.task == "text-classification":
-        return RottenTomatoesDataModule(variant="embedded")
+        return RottenTomatoesDataModule(variant=variant)
     seq_len = pretrained.preprocessing.max_len
     if pretrained.task == "text-causal-lm":
-        return LanguageModelDataModule("web-bible", "embedded", "causal", seq_len=seq_len)
+        return LanguageModelDataModule("web-bible", variant, "causal", seq_len=seq_len)
     if pretrained.task == "text-masked-lm":
-        return LanguageModelDataModule("rotten-tomatoes", "embedded", "masked", seq_len=seq_len)
-    raise ZooError(f"no embedded test data for a {pretrained.task} checkpoint")
+        return LanguageModelDataModule("rotten-tomatoes", variant, "masked", seq_len=seq_len)
+    raise ZooError(f"no test data for a {pretrained.task} checkpoint")

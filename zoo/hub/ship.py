@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from zoo.hub.evaluate import embedded_test_data, evaluate
+from zoo.hub.evaluate import evaluate, held_out_data
 from zoo.hub.pretrained import load
 from zoo.hub.registry import add_to_index, shipped_dir
 
@@ -25,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = shipped_dir() / args.name
     model = load(folder)
-    measured = evaluate(model, embedded_test_data(model), model.metrics["precision"])
+    measured = evaluate(model, held_out_data(model), model.metrics["precision"])
     metric = "acc" if model.kind == "classification" else "ppl"
     embedded = {f"embedded_test/{metric}": round(measured[f"test/{metric}"], 6)}
     entry = add_to_index(args.name, folder, model.task, embedded, args.description)
