@@ -28,35 +28,38 @@ from zoo.errors import ZooError
 Split = list[tuple[Path, str]]  # (file, label)
 
 
-def scan_split(root: Path) -> Split:
-    """``root/<label>/*.<image suffix>`` -> sorted (file, label) pairs; an empty label folder is an error."""
+def scan_split(root: Path, suffixes: Sequence[str] = IMAGE_SUFFIXES, what: str = "images") -> Split:
+    """``root/<label>/*.<suffix>`` -> sorted (file, label) pairs; an empty label folder is an error."""
     pairs = []
     for label_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        files = [f for f in sorted(label_dir.rglob("*")) if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
+        files = [f for f in sorted(label_dir.rglob("*")) if f.is_file() and f.suffix.lower() in suffixes]
         if not files:
-            raise ZooError(f"{label_dir} holds no images ({', '.join(IMAGE_SUFFIXES)}); fill it or remove it")
+            raise ZooError(f"{label_dir} holds no {what} ({', '.join(suffixes)}); fill it or remove it")
         pairs += [(file, label_dir.name) for file in files]
     return pairs
 
 
-def scan_folder(root: Path) -> dict[str, Split]:
-    """The splits found in ``root``: {"train": ..., optionally "val", "test"}; checked."""
-    root = Path(root)
+def scan_folder(root: Path, suffixes: Sequence[str] = IMAGE_SUFFIXES, what: str = "images") -> dict[str, Split]:
+    """The splits found in ``root``: {"train": ..., optionally "val", "test"}; checked.
+
+    ``suffixes`` are the file endings read (images by default), ``what`` names them in errors.
+    """
+    root, example = Path(root), f"<label>/*{suffixes[0]}"
     if root.is_file():
-        raise ZooError(f"--data {root} is a file; give a folder of {root.name}/<label>/*.png")
+        raise ZooError(f"--data {root} is a file; give a folder of {root.name}/{example}")
     if not root.is_dir():
-        raise ZooError(f"--data {root}: no such folder; expected {root}/<label>/*.png or {root}/train/<label>/")
+        raise ZooError(f"--data {root}: no such folder; expected {root}/{example} or {root}/train/<label>/")
     if not os.access(root, os.R_OK | os.X_OK):
         raise ZooError(f"--data {root}: permission denied")
     layout = "split" if (root / "train").is_dir() else "flat"
-    splits = {"train": scan_split(root / "train" if layout == "split" else root)}
+    splits = {"train": scan_split(root / "train" if layout == "split" else root, suffixes, what)}
     for name in ("val", "test"):
         if layout == "split" and (root / name).is_dir():
-            splits[name] = scan_split(root / name)
+            splits[name] = scan_split(root / name, suffixes, what)
     where = root / "train" if layout == "split" else root
     labels = sorted({label for _, label in splits["train"]})
     if not labels:
-        raise ZooError(f"{where} holds no images; put them in {where}/<label>/ folders (png, jpg, ...)")
+        raise ZooError(f"{where} holds no {what}; put them in {where}/<label>/ folders ({', '.join(suffixes)})")
     if len(labels) == 1:
         raise ZooError(f"{where} has one label only ({labels[0]!r}); a classifier needs at least two label folders")
     for name, split in splits.items():
@@ -64,7 +67,7 @@ def scan_folder(root: Path) -> dict[str, Split]:
         if unknown:
             raise ZooError(f"{root / name} has labels that train does not: {', '.join(unknown)}")
         if not split:
-            raise ZooError(f"{root / name} holds no images; fill it or remove it")
+            raise ZooError(f"{root / name} holds no {what}; fill it or remove it")
     return splits
 
 

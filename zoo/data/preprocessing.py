@@ -2,16 +2,20 @@
 
 A checkpoint's ``config.yaml`` holds ``preprocessing: {kind: image, ...}``;
 :func:`preprocessing_from_dict` rebuilds the object, whose ``load(path)`` turns one file
-into the model's input tensor. Text and audio add their own kinds.
+into the model's input tensor: image, text and audio kinds.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+import soundfile as sf
 import torch
+import torchaudio.functional as AF
 from PIL import Image, UnidentifiedImageError
 from tokenizers import Tokenizer
 from torch import Tensor
@@ -23,6 +27,7 @@ from zoo.data.transforms import image_eval_transform
 from zoo.errors import ZooError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3")
 
 
 @dataclass(frozen=True)
@@ -176,8 +181,70 @@ def _check_texts(texts: Sequence[str], first: int = 1) -> None:
             raise ZooError(f"text {i} is empty ({text!r}); give at least one word")
 
 
-KINDS = {"image": ImagePreprocessing, "text": TextPreprocessing}
-Preprocessing = ImagePreprocessing | TextPreprocessing
+@dataclass(frozen=True)
+class AudioPreprocessing:
+    """Any audio file -> (T,) float32 mono waveform at ``sample_rate``, T <= sample_rate * max_seconds.
+
+    Decoded with ``soundfile`` (wav, flac, ogg/vorbis/opus, mp3); channels are averaged to mono
+    and any other sample rate is resampled (an 8 kHz file is upsampled: it keeps its 4 kHz
+    bandwidth). Only the first ``max_seconds`` are read, so a 10-minute file costs what a
+    short one does. Batches are right-padded with zeros, which the audio models treat as
+    padding (see ``zoo.frontends.audio``).
+
+    Args:
+        sample_rate: the model's rate in Hz.
+        max_seconds: the longest clip the model takes; longer files are cut.
+    """
+
+    sample_rate: int
+    max_seconds: float
+    kind: str = "audio"
+
+    def __post_init__(self) -> None:
+        if self.sample_rate <= 0 or self.max_seconds <= 0:
+            raise ZooError(f"audio preprocessing needs positive sample_rate and max_seconds, got {self}")
+
+    @property
+    def max_samples(self) -> int:
+        return round(self.sample_rate * self.max_seconds)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def files(self) -> dict[str, str]:
+        return {}
+
+    def load(self, source: str | Path | BinaryIO, name: str | None = None) -> Tensor:
+        """A file (path or open binary file, ``name`` naming it in errors) -> (T,) float32 waveform."""
+        name = name or str(source)
+        if isinstance(source, (str, Path)) and not Path(source).is_file():
+            raise ZooError(f"{name}: no such file")
+        try:
+            with sf.SoundFile(source) as f:
+                rate = f.samplerate
+                samples = f.read(min(f.frames, math.ceil(self.max_seconds * rate)), dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+            raise ZooError(f"{name}: not a readable audio file ({err}); give wav, flac, ogg or mp3") from None
+        if len(samples) == 0:
+            raise ZooError(f"{name}: the clip is empty (0 samples); give a clip with sound")
+        waveform = torch.from_numpy(samples).mean(dim=1)  # (T,) mono
+        if not torch.isfinite(waveform).all():
+            raise ZooError(f"{name}: the clip holds NaN or infinite samples")
+        if rate != self.sample_rate:
+            waveform = AF.resample(waveform, rate, self.sample_rate)
+        return waveform[: self.max_samples].contiguous()
+
+    def batch(self, paths: Sequence[str | Path], first: int = 1) -> Tensor:
+        """Audio files -> the model's (B, T) input, right-padded with zeros."""
+        return self.collate([self.load(path) for path in paths])
+
+    def collate(self, waveforms: Sequence[Tensor]) -> Tensor:
+        """(T_i,) waveforms -> (B, max T_i), right-padded with zeros."""
+        return torch.nn.utils.rnn.pad_sequence(list(waveforms), batch_first=True)
+
+
+KINDS = {"image": ImagePreprocessing, "text": TextPreprocessing, "audio": AudioPreprocessing}
+Preprocessing = ImagePreprocessing | TextPreprocessing | AudioPreprocessing
 
 
 def preprocessing_from_dict(spec: dict, files: dict[str, str] | None = None) -> Preprocessing:

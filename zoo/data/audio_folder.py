@@ -1,0 +1,141 @@
+"""Labelled audio clips as a LightningDataModule: a user's folder, or a zip with the same layout.
+
+Layouts (files end in .wav, .flac, .ogg, .oga, .opus or .mp3)::
+
+    DIR/<label>/*.wav                                  a validation split is carved out
+    DIR/train/<label>/*.wav  DIR/val/<label>/*.wav     given splits (DIR/test/ optional)
+    FILE.zip holding train/<label>/*.ogg ...           the same, zipped (the embedded sets)
+
+Every clip is decoded once in ``setup`` through the checkpoint's :class:`AudioPreprocessing`
+(mono, the model's rate, at most ``max_seconds``) and kept in memory, so an unreadable file
+is named before training starts. Batches are zero-padded to their longest clip.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+import lightning as L
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+
+from zoo.data.arrays import array_loader
+from zoo.data.image_folder import Split, carve_validation, scan_folder
+from zoo.data.preprocessing import AUDIO_SUFFIXES, AudioPreprocessing
+from zoo.errors import ZooError
+
+
+class AudioClipDataset(Dataset):
+    """(T_i,) float32 waveforms and int labels (N,) -> (waveform, label)."""
+
+    def __init__(self, waveforms: Sequence[Tensor], labels: Tensor) -> None:
+        self.waveforms, self.labels = list(waveforms), labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> tuple[Tensor, int]:
+        return self.waveforms[i], int(self.labels[i])
+
+
+def collate_clips(batch: Sequence[tuple[Tensor, int]]) -> tuple[Tensor, Tensor]:
+    """[(waveform (T_i,), label)] -> ((B, max T_i) zero-padded waveforms, (B,) labels)."""
+    waveforms, labels = zip(*batch)
+    return torch.nn.utils.rnn.pad_sequence(list(waveforms), batch_first=True), torch.tensor(labels)
+
+
+def scan_zip(path: Path) -> dict[str, Split]:
+    """``FILE.zip`` holding ``<split>/<label>/<clip>`` members -> {split: [(member, label)]}."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = sorted(archive.namelist())
+    except (OSError, zipfile.BadZipFile) as err:
+        raise ZooError(f"{path}: not a readable zip of audio clips ({err})") from None
+    splits: dict[str, Split] = {}
+    for name in names:
+        parts = PurePosixPath(name).parts
+        if len(parts) == 3 and PurePosixPath(name).suffix.lower() in AUDIO_SUFFIXES:
+            splits.setdefault(parts[0], []).append((Path(name), parts[1]))
+    if "train" not in splits:
+        raise ZooError(f"{path} holds no train/<label>/ audio clips")
+    return splits
+
+
+class AudioFolderDataModule(L.LightningDataModule):
+    """Labelled audio clips, decoded as a checkpoint's training data was.
+
+    Args:
+        root: a folder or a zip (see the module docstring for layouts).
+        preprocessing: the model's sample rate and longest clip.
+        classes: label order (index i -> classes[i]); default: sorted folder names. Must
+            hold exactly the folders' labels.
+        val_fraction: share of each label held out for validation when no val/ is given.
+        batch_size: clips per batch on each device.
+        num_workers: DataLoader worker processes.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        preprocessing: AudioPreprocessing,
+        classes: Sequence[str] | None = None,
+        val_fraction: float = 0.2,
+        batch_size: int = 32,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__()
+        if not 0 < val_fraction < 1:
+            raise ZooError(f"val_fraction must be between 0 and 1, got {val_fraction}")
+        self.root, self.preprocessing = Path(root), preprocessing
+        if self.root.suffix == ".zip" and self.root.is_file():
+            self.splits = scan_zip(self.root)
+        else:
+            self.splits = scan_folder(self.root, AUDIO_SUFFIXES, "audio files")
+        found = sorted({label for _, label in self.splits["train"]})
+        if classes is not None and sorted(classes) != found:
+            raise ZooError(f"classes {list(classes)} differ from the label folders {found}")
+        self.classes = list(classes) if classes is not None else found
+        self.batch_size, self.num_workers = batch_size, num_workers
+        self.datasets: dict[str, AudioClipDataset] | None = None  # filled by setup()
+        if "val" not in self.splits:
+            self.splits["train"], self.splits["val"] = carve_validation(self.splits["train"], val_fraction)
+        if not self.splits["val"]:
+            raise ZooError(f"{self.root}: too few clips to hold any out for validation; add more per label")
+
+    @property
+    def description(self) -> str:
+        counts = ", ".join(
+            f"{len(self.splits[name])} {name}" for name in ("train", "val", "test") if name in self.splits
+        )
+        return f"audio clips {self.root} ({len(self.classes)} labels; {counts} clips)"
+
+    def setup(self, stage: str | None = None) -> None:
+        """Decode every clip (once; later calls reuse them). An unreadable file is named."""
+        if self.datasets is None:
+            self.datasets = {name: self._decode(split) for name, split in self.splits.items()}
+
+    def _decode(self, split: Split) -> AudioClipDataset:
+        index = {label: i for i, label in enumerate(self.classes)}
+        load = self.preprocessing.load
+        if self.root.suffix == ".zip" and self.root.is_file():
+            with zipfile.ZipFile(self.root) as archive:
+                clips = [load(io.BytesIO(archive.read(m.as_posix())), f"{self.root}:{m.as_posix()}") for m, _ in split]
+        else:
+            clips = [load(path) for path, _ in split]
+        return AudioClipDataset(clips, torch.tensor([index[label] for _, label in split]))
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test" if "test" in self.datasets else "val")
+
+    def _loader(self, name: str, shuffle: bool = False) -> DataLoader:
+        return array_loader(self.datasets[name], self.batch_size, self.num_workers, shuffle, collate_clips)
