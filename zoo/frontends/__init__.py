@@ -1,7 +1,17 @@
 """Front-ends: turn one modality's raw input into (B, N, D) tokens with positions."""
 
+from zoo.frontends.audio import LogMel, SpecAugment, SpectrogramPatchEmbed
 from zoo.frontends.image import PatchEmbed
 from zoo.frontends.position import resample_2d, sincos_2d, sinusoidal_encoding
 from zoo.frontends.text import TokenEmbed
 
-__all__ = ["PatchEmbed", "TokenEmbed", "resample_2d", "sincos_2d", "sinusoidal_encoding"]
+__all__ = [
+    "LogMel",
+    "PatchEmbed",
+    "SpecAugment",
+    "SpectrogramPatchEmbed",
+    "TokenEmbed",
+    "resample_2d",
+    "sincos_2d",
+    "sinusoidal_encoding",
+]
