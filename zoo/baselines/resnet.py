@@ -19,12 +19,14 @@ class CifarResNet(nn.Module):
 
     A 3x3 stem keeps full resolution (no 7x7 stride-2 stem and max-pool, which would shrink
     a 28x28 image to 7x7 before the first block); each later stage halves the resolution.
+    ``stem_stride=2`` halves it in the stem too, for larger inputs such as spectrograms.
 
     Args:
         num_classes: output classes.
         in_chans: image channels C.
         widths: channels of each stage.
         depths: BasicBlocks in each stage.
+        stem_stride: stride of the stem convolution.
     """
 
     classifier = "fc"  # the submodule a new label set replaces
@@ -35,12 +37,13 @@ class CifarResNet(nn.Module):
         in_chans: int = 3,
         widths: Sequence[int] = (32, 64, 128),
         depths: Sequence[int] = (2, 2, 2),
+        stem_stride: int = 1,
     ) -> None:
         super().__init__()
         if len(widths) != len(depths):
             raise ZooError(f"widths {list(widths)} and depths {list(depths)} must have the same length")
         self.stem = nn.Sequential(
-            nn.Conv2d(in_chans, widths[0], kernel_size=3, padding=1, bias=False),
+            nn.Conv2d(in_chans, widths[0], kernel_size=3, stride=stem_stride, padding=1, bias=False),
             nn.BatchNorm2d(widths[0]),
             nn.ReLU(inplace=True),
         )
