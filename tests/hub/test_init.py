@@ -1,0 +1,50 @@
+"""Starting a model from another checkpoint: all of it, or only its backbone (cross-modal transfer)."""
+
+import pytest
+import torch
+
+import zoo
+from zoo.backbone import Transformer
+from zoo.errors import ZooError
+from zoo.frontends import SpectrogramPatchEmbed
+from zoo.heads import ClassifierHead
+from zoo.hub.init import init_from_checkpoint
+from zoo.models.unimodal import UnimodalModel
+
+
+def audio_model(embed_dim=192, depth=6, num_heads=3) -> UnimodalModel:
+    frontend = SpectrogramPatchEmbed(max_seconds=1.0, n_mels=32, patch_size=8, embed_dim=embed_dim)
+    return UnimodalModel(frontend, Transformer(embed_dim, depth, num_heads), ClassifierHead(embed_dim, 9))
+
+
+def test_an_audio_model_takes_the_image_vits_backbone_and_keeps_its_own_frontend_and_head():
+    vit = zoo.load("vit-tiny-fashion-mnist").model
+    model = audio_model()
+    fresh = {k: v.clone() for k, v in model.state_dict().items()}
+    report = init_from_checkpoint(model, "vit-tiny-fashion-mnist", ["backbone"])
+    backbone = [k for k in fresh if k.startswith("backbone.")]
+    assert sorted(report.reused) == sorted(backbone) and len(backbone) == 74
+    assert all(k.startswith(("frontend.", "head.")) for k in report.reinitialised)
+    state = model.state_dict()
+    for key in backbone:  # the ViT's weights, loaded exactly (float16 in the checkpoint)
+        torch.testing.assert_close(state[key], vit.state_dict()[key].float())
+    for key in report.reinitialised:
+        assert torch.equal(state[key], fresh[key])
+    assert str(report) == (
+        "reused 74 tensors; re-initialised 7: frontend.cls_token, frontend.freq_embed, frontend.time_embed, "
+        "frontend.proj.weight, frontend.proj.bias, head.fc.weight, head.fc.bias"
+    )
+
+
+def test_a_backbone_of_another_shape_or_an_unknown_module_is_one_line():
+    with pytest.raises(ZooError, match=r"weights shaped differently in the checkpoint for this model: backbone\."):
+        init_from_checkpoint(audio_model(embed_dim=64, num_heads=2), "vit-tiny-fashion-mnist", ["backbone"])
+    with pytest.raises(ZooError, match=r"weights missing from the checkpoint for this model: backbone.blocks.6"):
+        init_from_checkpoint(audio_model(depth=8), "vit-tiny-fashion-mnist", ["backbone"])
+    with pytest.raises(ZooError, match=r"modules \['encoder'\] are not submodules of the model"):
+        init_from_checkpoint(audio_model(), "vit-tiny-fashion-mnist", ["encoder"])
+
+
+def test_without_modules_everything_but_the_classifier_must_load():
+    with pytest.raises(ZooError, match=r"weights (missing from|shaped differently in) the checkpoint"):
+        init_from_checkpoint(audio_model(), "vit-tiny-fashion-mnist")
