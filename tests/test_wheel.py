@@ -46,10 +46,14 @@ def test_wheel_install_loads_every_named_checkpoint(tmp_path):
             p = model.preprocessing
             if p.kind == "image":
                 assert model(torch.zeros(1, p.channels, p.size, p.size)).shape == (1, len(model.labels)), name
+            elif p.kind == "audio":
+                assert model(torch.randn(1, p.sample_rate // 2)).shape == (1, len(model.labels)), name
             elif model.kind == "classification":
                 assert model.predict(["a fine film"])[0]["label"] in model.labels, name
             else:
                 assert model.generate("In the beginning", max_new_tokens=3).startswith("In the beginning"), name
+        from zoo.data.spoken_digits import SpokenDigitsDataModule
+        assert len(SpokenDigitsDataModule().splits["test"]) == 270  # the embedded clips ship in the wheel
         print("loaded", len({names!r}))
     """)
     result = subprocess.run([python, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)

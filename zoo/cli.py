@@ -4,7 +4,7 @@
     zoo run RECIPE [--output DIR] [--resume] [--key value ...]        fit, test, export a checkpoint
     zoo export RUN_DIR [--output DIR] [--weights-dtype float16]       re-export a finished run
     zoo list                                                          the named checkpoints
-    zoo predict NAME_OR_DIR INPUT... [--topk K] [--json]              labels for image files or texts
+    zoo predict NAME_OR_DIR INPUT... [--topk K] [--json]              labels for image/audio files or texts
     zoo generate NAME_OR_DIR --prompt TEXT [--max-new-tokens N]       continue a text
     zoo finetune NAME_OR_DIR --data PATH --output OUT [--epochs N]    fine-tune on images or a CSV
     zoo data prepare NAME [--source DIR]                              build a full dataset's cache
@@ -31,7 +31,7 @@ commands:
                                               and the zoo checkpoint DIR/checkpoint
   export RUN_DIR [--weights-dtype float16]    re-export a finished run's best weights
   list                                        the named checkpoints and their measured metrics
-  predict NAME_OR_DIR INPUT... [--json]       top-k labels for each image file or text
+  predict NAME_OR_DIR INPUT... [--json]       top-k labels for each image/audio file or text
   generate NAME_OR_DIR --prompt TEXT          continue a text with a language model (greedy, sample, beam)
   finetune NAME_OR_DIR --data PATH --output OUT [--epochs N] [--freeze none|backbone|gradual] [--new-head]
                                               fine-tune a classifier on an image folder or a CSV/JSONL of texts
@@ -128,7 +128,7 @@ def list_main(argv: Sequence[str]) -> None:
 def predict_main(argv: Sequence[str]) -> None:
     """``zoo predict NAME_OR_DIR INPUT...``: top-k labels; ``--json``: one JSON object per line.
 
-    An image model takes files; a text model takes the texts themselves (quote each one).
+    Image and audio models take files; a text model takes the texts themselves (quote each one).
     """
     import json
 
@@ -136,7 +136,9 @@ def predict_main(argv: Sequence[str]) -> None:
 
     parser = ArgumentParser(prog="zoo predict")
     parser.add_argument("model", help="a named checkpoint (zoo list), a checkpoint folder, or hf://owner/repo")
-    parser.add_argument("inputs", nargs="+", help="image files for an image model; texts (quoted) for a text model")
+    parser.add_argument(
+        "inputs", nargs="+", help="image or audio files for an image or audio model; texts (quoted) for a text model"
+    )
     parser.add_argument("--topk", type=int, default=3, help="labels to show per input")
     parser.add_argument("--json", action="store_true", help="one JSON object per input line")
     args = parser.parse_args(argv)

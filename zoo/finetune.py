@@ -1,7 +1,7 @@
 """``zoo finetune NAME --data PATH --output OUT``: adapt a zoo classifier to a user's labelled data.
 
-The checkpoint's preprocessing picks the reader: image folders (``DIR/<label>/*.png``) or
-text files (``reviews.csv`` with text and label columns). The head is kept when the data's
+The checkpoint's preprocessing picks the reader: image folders (``DIR/<label>/*.png``), audio
+folders (``DIR/<label>/*.wav``) or text files (``reviews.csv`` with text and label columns). The head is kept when the data's
 labels are among the checkpoint's; a label the checkpoint lacks needs ``--new-head``,
 which rebuilds the head for the data's labels. Every other tensor must load (see
 ``load_weights``).
@@ -21,6 +21,7 @@ from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 
 from zoo.cli import ArgumentParser
+from zoo.data.audio_folder import AudioFolderDataModule
 from zoo.data.image_folder import ImageFolderDataModule
 from zoo.data.text_files import TextFileDataModule
 from zoo.errors import ZooError
@@ -32,7 +33,7 @@ from zoo.run import TrainClock
 from zoo.tasks.classification import ClassificationTask
 from zoo.tasks.schedules import WarmupCosineLR
 
-READERS = ("image", "text")  # the preprocessing kinds whose data zoo finetune reads
+READERS = ("image", "audio", "text")  # the preprocessing kinds whose data zoo finetune reads
 FREEZE = ("none", "backbone", "gradual")
 PRECISIONS = ("32-true", "bf16-mixed", "16-mixed", "bf16-true", "16-true", "64-true")
 
@@ -92,7 +93,7 @@ def finetune_main(argv: Sequence[str]) -> dict:
     parser.add_argument(
         "--data",
         required=True,
-        help="images: DIR/<label>/*.png or DIR/train|val/<label>/; text: FILE.csv or DIR/train.csv",
+        help="images: DIR/<label>/*.png or DIR/train|val/<label>/; audio: DIR/<label>/*.wav; text: FILE.csv",
     )
     parser.add_argument("--output", required=True, help="where the fine-tuned zoo checkpoint goes")
     parser.add_argument("--epochs", type=int, default=10)
@@ -142,6 +143,10 @@ def finetune(args, command: str) -> dict:
             batch_size=args.batch_size,
         )
         folder.preprocessing = pretrained.preprocessing  # read as the checkpoint was trained to read
+    elif kind == "audio":
+        folder = AudioFolderDataModule(
+            args.data, pretrained.preprocessing, val_fraction=args.val_fraction, batch_size=args.batch_size
+        )
     else:
         folder = ImageFolderDataModule(
             args.data, pretrained.preprocessing, val_fraction=args.val_fraction, batch_size=args.batch_size

@@ -46,11 +46,18 @@ def held_out_data(pretrained: Pretrained, variant: str = "embedded") -> L.Lightn
     from zoo.data.fashion_mnist import FashionMNISTDataModule
     from zoo.data.language_modeling import LanguageModelDataModule
     from zoo.data.rotten_tomatoes import RottenTomatoesDataModule
+    from zoo.data.spoken_digits import DIGITS, SpokenDigitsDataModule
+    from zoo.data.spoken_language import SpokenLanguageDataModule
 
     if pretrained.task == "image-classification":
         return FashionMNISTDataModule(variant=variant)
     if pretrained.task == "text-classification":
         return RottenTomatoesDataModule(variant=variant)
+    if pretrained.task == "audio-classification":  # two audio sets; their label sets tell them apart
+        p = pretrained.preprocessing
+        if pretrained.labels == list(DIGITS):  # embedded whole: both variants are the same clips
+            return SpokenDigitsDataModule(p.sample_rate, p.max_seconds)
+        return SpokenLanguageDataModule(p.sample_rate, p.max_seconds, variant=variant)
     seq_len = pretrained.preprocessing.max_len
     if pretrained.task == "text-causal-lm":
         return LanguageModelDataModule("web-bible", variant, "causal", seq_len=seq_len)

@@ -21,7 +21,7 @@ class Pretrained(nn.Module):
     """A model with what it needs at inference: ``labels`` and ``preprocessing``.
 
     ``forward`` is the model's own (inputs -> (B, num_classes) logits, or (B, N, V) for a
-    language model); ``predict`` takes files (images) or strings (text) and ``generate``
+    language model); ``predict`` takes files (images, audio) or strings (text) and ``generate``
     continues a prompt. ``model`` is the bare network, e.g. to fine-tune.
 
     Attributes:
@@ -64,7 +64,7 @@ class Pretrained(nn.Module):
 
     @torch.inference_mode()
     def predict(self, inputs: Sequence[str | Path], topk: int = 5, batch_size: int = 64) -> list[dict]:
-        """Image files or texts -> one dict each: ``{input, label, score, topk: [[label, prob], ...]}``.
+        """Image or audio files, or texts -> one dict each: ``{input, label, score, topk: [[label, prob], ...]}``.
 
         Raises ZooError naming the first input that cannot be read.
         """

@@ -5,14 +5,17 @@
 Reads ``checkpoints/NAME/metrics.json`` and the weights' sha256, and measures the model on
 the held-out data embedded in the package for its task (Fashion-MNIST test images, Rotten
 Tomatoes test snippets, Genesis test chapters: subsets of the test splits its card was
-measured on) at the precision it was tested with, so CI can check that it still
-reproduces that number (``embedded_test/acc`` or ``embedded_test/ppl``).
+measured on; the spoken digits' whole test split) at the precision it was tested with, so
+CI can check that it still reproduces that number (``embedded_test/acc`` or
+``embedded_test/ppl``). Data that may not be embedded (the GPL-2 spoken-language clips)
+gives no such number; its card metric is re-measured where the data is prepared.
 """
 
 from __future__ import annotations
 
 import argparse
 
+from zoo.errors import ZooError
 from zoo.hub.evaluate import evaluate, held_out_data
 from zoo.hub.pretrained import load
 from zoo.hub.registry import add_to_index, shipped_dir
@@ -25,13 +28,19 @@ def main() -> None:
     args = parser.parse_args()
     folder = shipped_dir() / args.name
     model = load(folder)
-    measured = evaluate(model, held_out_data(model), model.metrics["precision"])
     metric = "acc" if model.kind == "classification" else "ppl"
-    embedded = {f"embedded_test/{metric}": round(measured[f"test/{metric}"], 6)}
+    try:
+        data = held_out_data(model)
+    except ZooError as err:
+        print(f"no embedded test data ({err}); CI checks the weights' integrity only")
+        embedded = {}
+    else:
+        measured = evaluate(model, data, model.metrics["precision"])
+        embedded = {f"embedded_test/{metric}": round(measured[f"test/{metric}"], 6)}
     entry = add_to_index(args.name, folder, model.task, embedded, args.description)
     print(
-        f"{entry.name}: sha256 {entry.sha256[:12]}..., test/{metric} {entry.metrics[f'test/{metric}']:.4f}, "
-        f"embedded_test/{metric} {entry.metrics[f'embedded_test/{metric}']:.4f}"
+        f"{entry.name}: sha256 {entry.sha256[:12]}..., test/{metric} {entry.metrics[f'test/{metric}']:.4f}"
+        + "".join(f", {k} {v:.4f}" for k, v in embedded.items())
     )
 
 
