@@ -10,9 +10,10 @@ import zipfile
 import numpy as np
 import pytest
 import soundfile as sf
+import yaml
 
 from tests.conftest import ROOT, error_line, run_zoo
-from zoo.data.spoken_digits import embedded_archive
+from zoo.data.spoken_digits import DIGITS, embedded_archive
 
 AUDIO = ROOT / "recipes" / "audio"
 _M = "--model.init_args.model.init_args"
@@ -63,9 +64,10 @@ def ast(tmp_path_factory):
 @pytest.mark.slow
 def test_audio_run_writes_a_checkpoint_that_reads_audio(ast):
     metrics = json.loads((ast / "metrics.json").read_text())
-    assert metrics["test/acc"] > 0.1  # 270 clips of unseen voices; chance is 0.1
-    config = (ast / "checkpoint" / "config.yaml").read_text()
-    assert "task: audio-classification" in config and "kind: audio" in config and "sample_rate: 16000" in config
+    assert metrics["test/acc"] > 0.2  # 270 clips of unseen voices; chance is 0.1
+    config = yaml.safe_load((ast / "checkpoint" / "config.yaml").read_text())
+    assert config["task"] == "audio-classification" and config["labels"] == list(DIGITS)
+    assert config["data"] == "zoo.data.spoken_digits.SpokenDigitsDataModule"
 
 
 @pytest.mark.slow
@@ -101,8 +103,10 @@ def test_finetune_on_an_audio_folder_keeps_the_head_for_known_labels(ast, tmp_pa
     result = ok(run_zoo(["finetune", str(ast / "checkpoint"), "--data", str(data), "--output", str(out),
                          "--epochs", "1", "--precision", "32-true", "--batch-size", "4"], cwd=tmp_path))  # fmt: skip
     assert "re-initialised" not in result.stdout
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert 0.0 <= metrics["val/acc"] <= 1.0
+    assert "val/acc" in json.loads((out / "metrics.json").read_text())
+    tuned = yaml.safe_load((out / "config.yaml").read_text())
+    assert tuned["labels"] == list(DIGITS)  # the checkpoint's head, in its label order
+    assert tuned["preprocessing"] == {"sample_rate": 16000, "max_seconds": 1.5, "kind": "audio"}
 
 
 @pytest.mark.slow

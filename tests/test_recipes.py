@@ -15,6 +15,9 @@ TWINS = {
     "vit_tiny_fashion_mnist_quick.yaml": (["resnet_fashion_mnist_quick.yaml"], True),
     "bert_tiny_rotten_tomatoes_scratch.yaml": (["bilstm_rotten_tomatoes.yaml", "gru_rotten_tomatoes.yaml"], True),
     "gpt_tiny_web_bible.yaml": (["lstm_lm_web_bible.yaml"], False),
+    "ast_tiny_spoken_digits_quick.yaml": (["cnn_spoken_digits_quick.yaml"], True),
+    "ast_tiny_spoken_language.yaml": (["cnn_spoken_language.yaml", "ast_tiny_spoken_language_from_vit.yaml"], True),
+    "ast_tiny_spoken_language_from_vit.yaml": (["cnn_spoken_language.yaml"], True),
 }
 
 
@@ -57,6 +60,6 @@ def test_transformer_recipe_has_a_baseline_twin_with_the_same_budget(recipe):
 
 
 def test_every_transformer_recipe_is_paired():
-    transformers = {r.name for r in RECIPES if r.name.startswith(("vit_", "bert_", "gpt_"))}
+    transformers = {r.name for r in RECIPES if r.name.startswith(("vit_", "bert_", "gpt_", "ast_"))}
     pretraining_and_fine_tuning = {"bert_tiny_mlm_rotten_tomatoes.yaml", "bert_tiny_rotten_tomatoes.yaml"}
     assert transformers - pretraining_and_fine_tuning == set(TWINS)

@@ -6,7 +6,7 @@
     zoo list                                                          the named checkpoints
     zoo predict NAME_OR_DIR INPUT... [--topk K] [--json]              labels for image/audio files or texts
     zoo generate NAME_OR_DIR --prompt TEXT [--max-new-tokens N]       continue a text
-    zoo finetune NAME_OR_DIR --data PATH --output OUT [--epochs N]    fine-tune on images or a CSV
+    zoo finetune NAME_OR_DIR --data PATH --output OUT [--epochs N]    fine-tune on images, audio or a CSV
     zoo data prepare NAME [--source DIR]                              build a full dataset's cache
 
 Errors a user can cause print one line (``zoo: error: ...``) and exit 2; set ZOO_DEBUG=1
@@ -34,7 +34,7 @@ commands:
   predict NAME_OR_DIR INPUT... [--json]       top-k labels for each image/audio file or text
   generate NAME_OR_DIR --prompt TEXT          continue a text with a language model (greedy, sample, beam)
   finetune NAME_OR_DIR --data PATH --output OUT [--epochs N] [--freeze none|backbone|gradual] [--new-head]
-                                              fine-tune a classifier on an image folder or a CSV/JSONL of texts
+                                              fine-tune a classifier on image or audio folders, CSV/JSONL texts
   data prepare NAME [--source DIR]            prepare a full dataset (names: {datasets})
 """
 

@@ -1,9 +1,9 @@
 """``zoo finetune NAME --data PATH --output OUT``: adapt a zoo classifier to a user's labelled data.
 
 The checkpoint's preprocessing picks the reader: image folders (``DIR/<label>/*.png``), audio
-folders (``DIR/<label>/*.wav``) or text files (``reviews.csv`` with text and label columns). The head is kept when the data's
-labels are among the checkpoint's; a label the checkpoint lacks needs ``--new-head``,
-which rebuilds the head for the data's labels. Every other tensor must load (see
+folders (``DIR/<label>/*.wav``) or text files (``reviews.csv`` with text and label columns).
+The head is kept when the data's labels are among the checkpoint's; a label the checkpoint
+lacks needs ``--new-head``, which rebuilds the head for the data's labels. Every other tensor must load (see
 ``load_weights``).
 """
 

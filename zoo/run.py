@@ -171,6 +171,7 @@ def _export(cli, recipe: Path, path: Path, metrics: dict, weights_dtype: str) ->
         command,
         weights_dtype,
         task=f"{data.preprocessing.kind}-{kind}",
+        data_module=f"{type(data).__module__}.{type(data).__qualname__}",
     )
 
 

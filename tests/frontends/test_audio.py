@@ -26,6 +26,12 @@ def test_log_mel_equals_torchaudio_mel_spectrogram():
     assert ours.shape == (2, 64, (8000 - 400) // 160 + 1)
 
 
+def test_log_mel_stays_float32_when_the_module_is_cast():
+    logmel = LogMel(mean=0.0, std=1.0)
+    x = torch.randn(1, 4000)
+    torch.testing.assert_close(logmel.to(torch.bfloat16)(x), LogMel(mean=0.0, std=1.0)(x))
+
+
 def test_log_mel_stores_nothing_and_ignores_autocast():
     logmel = LogMel(mean=-6.0, std=4.0)
     assert logmel.state_dict() == {}  # the window and filterbank are fixed, not weights
@@ -65,11 +71,12 @@ def test_tokens_run_frequency_major_with_frequency_and_time_positions():
     torch.testing.assert_close(tokens, expected)
 
 
-def test_a_clip_gives_the_same_logits_alone_and_in_a_padded_batch():
+@pytest.mark.parametrize("length", [9000, 1000])  # 1000 samples: shorter than one patch (1520)
+def test_a_clip_gives_the_same_logits_alone_and_in_a_padded_batch(length):
     model = ast()
-    clip = torch.randn(1, 9000)
+    clip = torch.randn(1, length)
     batch = torch.zeros(3, 16000)
-    batch[0, :9000] = clip[0]
+    batch[0, :length] = clip[0]
     batch[1] = torch.randn(16000)
     batch[2, :3000] = torch.randn(3000)
     with torch.no_grad():
@@ -125,6 +132,14 @@ def test_spec_augment_masks_bands_in_training_only():
     time_cols = zeros.all(dim=1).sum(dim=1)
     assert (freq_rows <= 2 * 8).all() and (time_cols <= 2 * 20).all()
     assert len({tuple(z.flatten().tolist()) for z in zeros}) > 1  # each example draws its own
+
+
+def test_spec_augment_time_masks_fall_inside_each_clip():
+    augment = SpecAugment(time_mask=10, num_masks=3).train()
+    spec = torch.ones(64, 8, 100)
+    frames = torch.full((64,), 30)
+    masked_time = (augment(spec, frames) == 0).all(dim=1)  # (B, T) fully masked frames
+    assert masked_time.any() and not masked_time[:, 30:].any()
 
 
 @pytest.mark.parametrize(

@@ -48,3 +48,8 @@ def test_a_backbone_of_another_shape_or_an_unknown_module_is_one_line():
 def test_without_modules_everything_but_the_classifier_must_load():
     with pytest.raises(ZooError, match=r"weights (missing from|shaped differently in) the checkpoint"):
         init_from_checkpoint(audio_model(), "vit-tiny-fashion-mnist")
+
+
+def test_an_empty_module_list_is_refused():
+    with pytest.raises(ZooError, match=r"modules is empty"):
+        init_from_checkpoint(audio_model(), "vit-tiny-fashion-mnist", [])

@@ -65,6 +65,7 @@ class LogMelResNet(nn.Module):
         return self.stages(self.stem(spec.to(self.fc.weight.dtype)))
 
     def forward(self, waveform: Tensor) -> Tensor:
+        """(B, T) zero-padded waveforms -> (B, num_classes) logits."""
         features = self.forward_features(waveform)  # (B, C, F', T')
         frames = self.logmel.num_frames(waveform.shape[-1])
         valid = self.logmel.num_frames(waveform_lengths(waveform))  # (B,)

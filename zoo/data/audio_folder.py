@@ -24,8 +24,8 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from zoo.data.arrays import array_loader
-from zoo.data.image_folder import Split, carve_validation, scan_folder
-from zoo.data.preprocessing import AUDIO_SUFFIXES, AudioPreprocessing
+from zoo.data.image_folder import Split, check_splits, scan_folder, with_validation
+from zoo.data.preprocessing import AUDIO_SUFFIXES, AudioPreprocessing, pad_waveforms
 from zoo.errors import ZooError
 
 
@@ -45,11 +45,12 @@ class AudioClipDataset(Dataset):
 def collate_clips(batch: Sequence[tuple[Tensor, int]]) -> tuple[Tensor, Tensor]:
     """[(waveform (T_i,), label)] -> ((B, max T_i) zero-padded waveforms, (B,) labels)."""
     waveforms, labels = zip(*batch)
-    return torch.nn.utils.rnn.pad_sequence(list(waveforms), batch_first=True), torch.tensor(labels)
+    return pad_waveforms(waveforms), torch.tensor(labels)
 
 
 def scan_zip(path: Path) -> dict[str, Split]:
-    """``FILE.zip`` holding ``<split>/<label>/<clip>`` members -> {split: [(member, label)]}."""
+    """``FILE.zip`` holding ``<split>/<label>/<clip>`` members (splits: train, val, test) ->
+    {split: [(member, label)]}, checked as folders are."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = sorted(archive.namelist())
@@ -58,10 +59,11 @@ def scan_zip(path: Path) -> dict[str, Split]:
     splits: dict[str, Split] = {}
     for name in names:
         parts = PurePosixPath(name).parts
-        if len(parts) == 3 and PurePosixPath(name).suffix.lower() in AUDIO_SUFFIXES:
+        if len(parts) == 3 and parts[0] in ("train", "val", "test") and Path(name).suffix.lower() in AUDIO_SUFFIXES:
             splits.setdefault(parts[0], []).append((Path(name), parts[1]))
     if "train" not in splits:
-        raise ZooError(f"{path} holds no train/<label>/ audio clips")
+        raise ZooError(f"{path} holds no train/<label>/ audio clips ({', '.join(AUDIO_SUFFIXES)})")
+    check_splits(splits, path, path / "train", AUDIO_SUFFIXES, "audio files")
     return splits
 
 
@@ -88,23 +90,12 @@ class AudioFolderDataModule(L.LightningDataModule):
         num_workers: int = 0,
     ) -> None:
         super().__init__()
-        if not 0 < val_fraction < 1:
-            raise ZooError(f"val_fraction must be between 0 and 1, got {val_fraction}")
         self.root, self.preprocessing = Path(root), preprocessing
-        if self.root.suffix == ".zip" and self.root.is_file():
-            self.splits = scan_zip(self.root)
-        else:
-            self.splits = scan_folder(self.root, AUDIO_SUFFIXES, "audio files")
-        found = sorted({label for _, label in self.splits["train"]})
-        if classes is not None and sorted(classes) != found:
-            raise ZooError(f"classes {list(classes)} differ from the label folders {found}")
-        self.classes = list(classes) if classes is not None else found
+        self.zipped = self.root.suffix == ".zip" and self.root.is_file()
+        found = scan_zip(self.root) if self.zipped else scan_folder(self.root, AUDIO_SUFFIXES, "audio files")
+        self.splits, self.classes = with_validation(found, classes, val_fraction, self.root)
         self.batch_size, self.num_workers = batch_size, num_workers
         self.datasets: dict[str, AudioClipDataset] | None = None  # filled by setup()
-        if "val" not in self.splits:
-            self.splits["train"], self.splits["val"] = carve_validation(self.splits["train"], val_fraction)
-        if not self.splits["val"]:
-            raise ZooError(f"{self.root}: too few clips to hold any out for validation; add more per label")
 
     @property
     def description(self) -> str:
@@ -121,7 +112,7 @@ class AudioFolderDataModule(L.LightningDataModule):
     def _decode(self, split: Split) -> AudioClipDataset:
         index = {label: i for i, label in enumerate(self.classes)}
         load = self.preprocessing.load
-        if self.root.suffix == ".zip" and self.root.is_file():
+        if self.zipped:
             with zipfile.ZipFile(self.root) as archive:
                 clips = [load(io.BytesIO(archive.read(m.as_posix())), f"{self.root}:{m.as_posix()}") for m, _ in split]
         else:

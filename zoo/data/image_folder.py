@@ -56,7 +56,12 @@ def scan_folder(root: Path, suffixes: Sequence[str] = IMAGE_SUFFIXES, what: str 
     for name in ("val", "test"):
         if layout == "split" and (root / name).is_dir():
             splits[name] = scan_split(root / name, suffixes, what)
-    where = root / "train" if layout == "split" else root
+    check_splits(splits, root, root / "train" if layout == "split" else root, suffixes, what)
+    return splits
+
+
+def check_splits(splits: dict[str, Split], root: Path, where: Path, suffixes: Sequence[str], what: str) -> None:
+    """Train has two labels or more, and every other split only train's labels and some files."""
     labels = sorted({label for _, label in splits["train"]})
     if not labels:
         raise ZooError(f"{where} holds no {what}; put them in {where}/<label>/ folders ({', '.join(suffixes)})")
@@ -68,7 +73,23 @@ def scan_folder(root: Path, suffixes: Sequence[str] = IMAGE_SUFFIXES, what: str 
             raise ZooError(f"{root / name} has labels that train does not: {', '.join(unknown)}")
         if not split:
             raise ZooError(f"{root / name} holds no {what}; fill it or remove it")
-    return splits
+
+
+def with_validation(
+    splits: dict[str, Split], classes: Sequence[str] | None, val_fraction: float, root: Path
+) -> tuple[dict[str, Split], list[str]]:
+    """Checked splits with a ``val`` split (carved from train when missing) and the label order
+    (``classes``, which must hold exactly train's labels; default: sorted)."""
+    if not 0 < val_fraction < 1:
+        raise ZooError(f"val_fraction must be between 0 and 1, got {val_fraction}")
+    found = sorted({label for _, label in splits["train"]})
+    if classes is not None and sorted(classes) != found:
+        raise ZooError(f"classes {list(classes)} differ from the label folders {found}")
+    if "val" not in splits:
+        splits["train"], splits["val"] = carve_validation(splits["train"], val_fraction)
+    if not splits["val"]:
+        raise ZooError(f"{root}: too few files to hold any out for validation; add more per label")
+    return splits, list(classes) if classes is not None else found
 
 
 def carve_validation(split: Split, fraction: float, seed: int = 0) -> tuple[Split, Split]:
@@ -109,21 +130,11 @@ class ImageFolderDataModule(L.LightningDataModule):
         augment: bool = True,
     ) -> None:
         super().__init__()
-        if not 0 < val_fraction < 1:
-            raise ZooError(f"val_fraction must be between 0 and 1, got {val_fraction}")
         self.root, self.preprocessing = Path(root), preprocessing
-        self.splits = scan_folder(self.root)
-        found = sorted({label for _, label in self.splits["train"]})
-        if classes is not None and sorted(classes) != found:
-            raise ZooError(f"classes {list(classes)} differ from the label folders {found}")
-        self.classes = list(classes) if classes is not None else found
+        self.splits, self.classes = with_validation(scan_folder(self.root), classes, val_fraction, self.root)
         self.val_fraction, self.batch_size = val_fraction, batch_size
         self.num_workers, self.augment = num_workers, augment
         self.datasets: dict[str, ImageArrayDataset] | None = None  # filled by setup()
-        if "val" not in self.splits:
-            self.splits["train"], self.splits["val"] = carve_validation(self.splits["train"], val_fraction)
-        if not self.splits["val"]:
-            raise ZooError(f"{self.root}: too few images to hold any out for validation; add more per label")
 
     @property
     def description(self) -> str:

@@ -240,7 +240,12 @@ class AudioPreprocessing:
 
     def collate(self, waveforms: Sequence[Tensor]) -> Tensor:
         """(T_i,) waveforms -> (B, max T_i), right-padded with zeros."""
-        return torch.nn.utils.rnn.pad_sequence(list(waveforms), batch_first=True)
+        return pad_waveforms(waveforms)
+
+
+def pad_waveforms(waveforms: Sequence[Tensor]) -> Tensor:
+    """(T_i,) waveforms -> (B, max T_i), right-padded with zeros (which audio models read as padding)."""
+    return torch.nn.utils.rnn.pad_sequence(list(waveforms), batch_first=True)
 
 
 KINDS = {"image": ImagePreprocessing, "text": TextPreprocessing, "audio": AudioPreprocessing}

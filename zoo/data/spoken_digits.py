@@ -123,12 +123,6 @@ def build(out: Path, takes: int = 3, seed: int = 0) -> dict[str, int]:
     return counts
 
 
-if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m zoo.data.spoken_digits OUT.zip")
-    print(build(Path(sys.argv[1])))
-
-
 class SpokenDigitsDataModule(AudioFolderDataModule):
     """The embedded spoken digits: 930 train / 150 val / 270 test clips of 10 labels, "zero" .. "nine".
 
@@ -150,4 +144,13 @@ class SpokenDigitsDataModule(AudioFolderDataModule):
     @property
     def description(self) -> str:
         counts = ", ".join(f"{len(self.splits[name])} {name}" for name in ("train", "val", "test"))
-        return f"spoken digits, embedded ({counts} clips; flite and espeak-ng voices, split by voice)"
+        return (
+            f"spoken digits, embedded ({counts} clips; synthesised by flite and espeak-ng voices "
+            "with noise). Split by voice: the test voices are never heard in training; no human speakers"
+        )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m zoo.data.spoken_digits OUT.zip")
+    print(build(Path(sys.argv[1])))

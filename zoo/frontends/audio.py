@@ -33,8 +33,10 @@ class LogMel(nn.Module):
     """(B, T) waveform -> (B, n_mels, frames) normalised log-mel spectrogram.
 
     The power STFT (Hann window, n_fft = window) times a mel filterbank, as
-    ``torchaudio.transforms.MelSpectrogram(center=False)`` computes it. Frames are not centred: frame k covers samples [k * hop, k * hop + win), so the frames of a
-    clip are the same whatever zeros follow it in a padded batch. Computed in float32 whatever the autocast (an STFT in bf16 loses the quiet bins), then
+    ``torchaudio.transforms.MelSpectrogram(center=False)`` computes it. Frames are not
+    centred: frame k covers samples [k * hop, k * hop + win), so the frames of a clip are the
+    same whatever zeros follow it in a padded batch. Computed in float32 whatever the
+    autocast or the module's dtype (an STFT in bf16 loses the quiet bins), then
     ``(log(mel + 1e-6) - mean) / std`` with the dataset statistics the recipe gives.
 
     Args:
@@ -60,11 +62,18 @@ class LogMel(nn.Module):
         self.sample_rate, self.n_mels = sample_rate, n_mels
         self.hop_length = round(sample_rate * hop_ms / 1000)
         self.win_length = round(sample_rate * win_ms / 1000)
-        # fixed, so not saved with the weights (nor cast to float16 with them)
-        self.register_buffer("window", torch.hann_window(self.win_length), persistent=False)
-        filterbank = AF.melscale_fbanks(self.win_length // 2 + 1, f_min, f_max or sample_rate / 2, n_mels, sample_rate)
-        self.register_buffer("filterbank", filterbank.T.contiguous(), persistent=False)  # (n_mels, n_freqs)
+        self.f_min, self.f_max = f_min, f_max or sample_rate / 2
+        window, filterbank = self._dsp(torch.device("cpu"))
+        # fixed, so not saved with the weights; they follow .to(device)
+        self.register_buffer("window", window, persistent=False)
+        self.register_buffer("filterbank", filterbank, persistent=False)
         self.mean, self.std = mean, std
+
+    def _dsp(self, device: torch.device) -> tuple[Tensor, Tensor]:
+        """The float32 Hann window (win,) and mel filterbank (n_mels, win // 2 + 1)."""
+        window = torch.hann_window(self.win_length, device=device)
+        fb = AF.melscale_fbanks(self.win_length // 2 + 1, self.f_min, self.f_max, self.n_mels, self.sample_rate)
+        return window, fb.T.contiguous().to(device)
 
     def num_frames(self, num_samples: Tensor | int) -> Tensor | int:
         """Whole frames in ``num_samples`` (a clip shorter than one window is padded to one)."""
@@ -78,41 +87,48 @@ class LogMel(nn.Module):
             raise ZooError(f"an audio model takes (batch, samples) waveforms, got shape {tuple(waveform.shape)}")
         if waveform.shape[-1] < self.win_length:
             waveform = F.pad(waveform, (0, self.win_length - waveform.shape[-1]))
+        window, filterbank = self.window, self.filterbank
+        if filterbank.dtype != torch.float32:  # the module was cast (.half(), bf16-true): rebuild exactly
+            window, filterbank = self._dsp(waveform.device)
         with torch.autocast(waveform.device.type, enabled=False):
             stft = torch.stft(
-                waveform.float(),
-                self.win_length,
-                self.hop_length,
-                window=self.window.float(),
-                center=False,
-                return_complex=True,
+                waveform.float(), self.win_length, self.hop_length, window=window, center=False, return_complex=True
             )  # (B, n_freqs, frames)
-            mel = self.filterbank.float() @ stft.abs().square()  # (B, n_mels, frames) power
+            mel = filterbank @ stft.abs().square()  # (B, n_mels, frames) power
         return (torch.log(mel + 1e-6) - self.mean) / self.std
 
 
 class SpecAugment(nn.Module):
     """Training-time masking of (B, F, T) spectrograms: ``num_masks`` frequency bands of up to
     ``freq_mask`` bins and time spans of up to ``time_mask`` frames each, set to 0 (the
-    normalised mean). Identity in eval mode. Each example draws its own masks."""
+    normalised mean). Identity in eval mode. Each example draws its own masks; time spans
+    fall inside its own frames (``frames``), not in a batch's padding."""
 
     def __init__(self, freq_mask: int = 0, time_mask: int = 0, num_masks: int = 2) -> None:
         super().__init__()
         self.freq_mask, self.time_mask, self.num_masks = freq_mask, time_mask, num_masks
 
-    def forward(self, spec: Tensor) -> Tensor:
+    def forward(self, spec: Tensor, frames: Tensor | None = None) -> Tensor:
+        """(B, F, T) spectrograms, optional (B,) frames of each clip (default: all T) -> (B, F, T)."""
         if not self.training:
             return spec
         B, n_freq, n_time = spec.shape
-        keep = torch.ones(B, n_freq, n_time, dtype=torch.bool, device=spec.device)
-        for axis, width, size in ((1, self.freq_mask, n_freq), (2, self.time_mask, n_time)):
+        device = spec.device
+        sizes = {1: torch.full((B, 1), n_freq, device=device), 2: torch.full((B, 1), n_time, device=device)}
+        if frames is not None:
+            sizes[2] = frames.clamp(max=n_time).view(B, 1)
+        keep = torch.ones(B, n_freq, n_time, dtype=torch.bool, device=device)
+        for axis, width in ((1, self.freq_mask), (2, self.time_mask)):
             if width <= 0:
                 continue
-            positions = torch.arange(size, device=spec.device)
+            size = sizes[axis]  # (B, 1) extent of each example along the axis
+            positions = torch.arange(spec.shape[axis], device=device)
             for _ in range(self.num_masks):
-                w = torch.randint(0, min(width, size) + 1, (B, 1), device=spec.device)
-                start = (torch.rand(B, 1, device=spec.device) * (size - w + 1)).long()
-                band = (positions >= start) & (positions < start + w)  # (B, size)
+                w = (
+                    torch.rand(B, 1, device=device) * (torch.clamp(size, max=width) + 1)
+                ).long()  # 0 .. min(width, size)
+                start = (torch.rand(B, 1, device=device) * (size - w + 1)).long()
+                band = (positions >= start) & (positions < start + w)  # (B, size along the axis)
                 keep &= ~(band[:, :, None] if axis == 1 else band[:, None, :])
         return spec * keep
 
@@ -220,15 +236,19 @@ class SpectrogramPatchEmbed(nn.Module):
         return F.pad(mask, (self.num_prefix_tokens, 0), value=False)
 
     def spectrogram(self, waveform: Tensor) -> Tensor:
-        """(B, T) -> (B, n_mels, frames): normalised log-mel, SpecAugment-ed when training."""
+        """(B, T) -> (B, n_mels, frames >= the time patch): normalised log-mel, SpecAugment-ed
+        when training. A clip shorter than one patch is zero-padded to one, as it would be in a
+        padded batch, so its tokens do not depend on the batch."""
         self._check(waveform)
-        return self.spec_augment(self.logmel(waveform))
+        min_samples = (self.patch_size[1] - 1) * self.logmel.hop_length + self.logmel.win_length
+        frames = self.logmel.num_frames(waveform_lengths(waveform)) if self.training else None
+        if waveform.shape[-1] < min_samples:
+            waveform = F.pad(waveform, (0, min_samples - waveform.shape[-1]))
+        return self.spec_augment(self.logmel(waveform), frames)
 
     def forward(self, waveform: Tensor) -> Tensor:
         """(B, T) waveform at ``sample_rate`` -> (B, prefix + Gf * Gt, D)."""
         spec = self.spectrogram(waveform)[:, None]  # (B, 1, F, frames)
-        if spec.shape[-1] < self.patch_size[1]:
-            spec = F.pad(spec, (0, self.patch_size[1] - spec.shape[-1]))
         x = self.proj(spec.to(self.proj.weight.dtype))
         B, D, Gf, Gt = x.shape
         x = x.permute(0, 2, 3, 1) + self._pos_embed(Gt)  # (B, Gf, Gt, D)

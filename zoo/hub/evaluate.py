@@ -39,28 +39,33 @@ def evaluate(pretrained: Pretrained, datamodule: L.LightningDataModule, precisio
     return {name: float(value) for name, value in trainer.test(task, datamodule=datamodule, verbose=False)[0].items()}
 
 
-def held_out_data(pretrained: Pretrained, variant: str = "embedded") -> L.LightningDataModule:
-    """The held-out data of the checkpoint's task: ``embedded`` ships in the package (a subset of
-    the test split its card was measured on), ``full`` is that test split (prepared or installed
-    data, see docs/data.md)."""
+def held_out_data(pretrained: Pretrained, variant: str = "embedded") -> L.LightningDataModule | None:
+    """The held-out data of the checkpoint: ``embedded`` ships in the package (a subset of the
+    test split its card was measured on), ``full`` is that test split (prepared or installed
+    data, see docs/data.md). None for ``embedded`` when the data may not be embedded.
+
+    Checkpoints record the datamodule they were trained on (``data`` in config.yaml); older
+    ones, all from one dataset per task, are found by their task.
+    """
     from zoo.data.fashion_mnist import FashionMNISTDataModule
     from zoo.data.language_modeling import LanguageModelDataModule
     from zoo.data.rotten_tomatoes import RottenTomatoesDataModule
-    from zoo.data.spoken_digits import DIGITS, SpokenDigitsDataModule
+    from zoo.data.spoken_digits import SpokenDigitsDataModule
     from zoo.data.spoken_language import SpokenLanguageDataModule
 
+    data, p = pretrained.config.get("data"), pretrained.preprocessing
+    if data == "zoo.data.spoken_digits.SpokenDigitsDataModule":  # embedded whole: one variant
+        return SpokenDigitsDataModule(p.sample_rate, p.max_seconds)
+    if data == "zoo.data.spoken_language.SpokenLanguageDataModule":  # GPL-2: never embedded
+        return None if variant == "embedded" else SpokenLanguageDataModule(p.sample_rate, p.max_seconds)
     if pretrained.task == "image-classification":
         return FashionMNISTDataModule(variant=variant)
     if pretrained.task == "text-classification":
         return RottenTomatoesDataModule(variant=variant)
-    if pretrained.task == "audio-classification":  # two audio sets; their label sets tell them apart
-        p = pretrained.preprocessing
-        if pretrained.labels == list(DIGITS):  # embedded whole: both variants are the same clips
-            return SpokenDigitsDataModule(p.sample_rate, p.max_seconds)
-        return SpokenLanguageDataModule(p.sample_rate, p.max_seconds, variant=variant)
-    seq_len = pretrained.preprocessing.max_len
     if pretrained.task == "text-causal-lm":
-        return LanguageModelDataModule("web-bible", variant, "causal", seq_len=seq_len)
+        return LanguageModelDataModule("web-bible", variant, "causal", seq_len=p.max_len)
     if pretrained.task == "text-masked-lm":
-        return LanguageModelDataModule("rotten-tomatoes", variant, "masked", seq_len=seq_len)
-    raise ZooError(f"no test data for a {pretrained.task} checkpoint")
+        return LanguageModelDataModule("rotten-tomatoes", variant, "masked", seq_len=p.max_len)
+    raise ZooError(
+        f"no held-out data known for this {pretrained.task} checkpoint (trained on {data or 'unrecorded data'})"
+    )

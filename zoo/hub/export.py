@@ -39,6 +39,7 @@ def export_checkpoint(
     command: str,
     dtype: str = "float32",
     task: str = "image-classification",
+    data_module: str | None = None,
 ) -> Path:
     """Write ``model`` as a zoo checkpoint directory at ``path`` (atomically).
 
@@ -49,6 +50,8 @@ def export_checkpoint(
         data: one line on what it was trained and measured on.
         command: the command that reproduces it.
         dtype: how floating weights are stored: float32, float16 or bfloat16.
+        data_module: the class path of the datamodule it was trained on, recorded as ``data``
+            so that its held-out data can be found again (``zoo.hub.evaluate.held_out_data``).
     """
     config = {
         "task": task,
@@ -57,6 +60,8 @@ def export_checkpoint(
         "preprocessing": preprocessing.to_dict(),
         "weights_dtype": dtype,
     }
+    if data_module:
+        config["data"] = data_module
     metrics = {**metrics, "weights_dtype": dtype}
     card = render_card(Path(path).name, config, metrics, data, command)
     return write_checkpoint(Path(path), stored_state(model, dtype), config, metrics, card, preprocessing.files())

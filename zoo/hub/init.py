@@ -34,7 +34,9 @@ def init_from_checkpoint(model: nn.Module, name_or_path: str, modules: Sequence[
     """
     path, sha256 = resolve(name_or_path)
     state = read_checkpoint(path, sha256).state
-    if modules:
+    if modules is not None:
+        if not modules:
+            raise ZooError("modules is empty; name the submodules to load (e.g. [backbone]) or leave it out")
         children = {name for name, _ in model.named_children()}
         unknown = sorted(set(modules) - children)
         if unknown:

@@ -36,7 +36,8 @@ class UnimodalModel(nn.Module):
             head.tie_to(frontend.embedding)  # e.g. LMHead and TokenEmbed share the (V, D) matrix
 
     def padding_mask(self, x: Tensor) -> Tensor | None:
-        """(B, N) bool, True = padding, for inputs whose front-end knows it (token ids); else None."""
+        """(B, N) bool, True = padding, for inputs whose front-end knows it (pad ids, zero-padded
+        waveforms); else None."""
         mask = getattr(self.frontend, "padding_mask", None)
         return mask(x) if mask is not None else None
 
