@@ -15,7 +15,11 @@ TWINS = {
     "vit_tiny_fashion_mnist_quick.yaml": (["resnet_fashion_mnist_quick.yaml"], True),
     "bert_tiny_rotten_tomatoes_scratch.yaml": (["bilstm_rotten_tomatoes.yaml", "gru_rotten_tomatoes.yaml"], True),
     "gpt_tiny_web_bible.yaml": (["lstm_lm_web_bible.yaml"], False),
-    "ast_tiny_spoken_digits_quick.yaml": (["cnn_spoken_digits_quick.yaml"], True),
+    "ast_tiny_spoken_digits_quick.yaml": (
+        ["cnn_spoken_digits_quick.yaml", "ast_tiny_spoken_digits_quick_from_vit.yaml"],
+        True,
+    ),
+    "ast_tiny_spoken_digits_quick_from_vit.yaml": (["cnn_spoken_digits_quick.yaml"], True),
     "ast_tiny_spoken_language.yaml": (["cnn_spoken_language.yaml", "ast_tiny_spoken_language_from_vit.yaml"], True),
     "ast_tiny_spoken_language_from_vit.yaml": (["cnn_spoken_language.yaml"], True),
 }

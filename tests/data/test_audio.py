@@ -177,8 +177,10 @@ def test_prepare_writes_an_audio_folder_split_by_stamp(tmp_path, monkeypatch):
 
 def test_spoken_language_before_prepare_names_the_command(tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_DATA", str(tmp_path))
+    data = spoken_language.SpokenLanguageDataModule()  # a recipe builds before the data is there
+    assert data.classes == list(spoken_language.LANGUAGES)
     with pytest.raises(ZooError, match=r"spoken-language data not prepared; run: zoo data prepare spoken-language"):
-        spoken_language.SpokenLanguageDataModule()
+        data.setup()
     with pytest.raises(ZooError, match=r"no such variant|only the 'full' variant"):
         spoken_language.SpokenLanguageDataModule(variant="embedded")
 
@@ -189,6 +191,8 @@ def test_spoken_language_before_prepare_names_the_command(tmp_path, monkeypatch)
 )
 def test_prepared_spoken_language_has_every_language_in_every_split():
     data = spoken_language.SpokenLanguageDataModule()
-    assert {name: len(split) for name, split in data.splits.items()} == {"train": 5040, "val": 634, "test": 618}
-    for split in data.splits.values():
+    splits = AudioFolderDataModule(spoken_language.data_home() / "spoken-language", PRE, data.classes).splits
+    assert {name: len(split) for name, split in splits.items()} == {"train": 5040, "val": 634, "test": 618}
+    assert data.description.startswith("spoken language, Tux Paint's recorded stamp descriptions (5,040 train")
+    for split in splits.values():
         assert {label for _, label in split} == set(spoken_language.LANGUAGES)
