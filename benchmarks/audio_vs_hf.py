@@ -12,7 +12,7 @@ same patch grid: ``n_mels`` x frames log-mel input cut into 16 x 16 patches ever
   tables instead of one 2-D table). Token counts differ by one.
 
 Steps alternate zoo, hf, zoo, hf, ...; the ratio is the median over step pairs of hf's time
-/ zoo's (> 1 means zoo is faster), as in ``text_vs_hf.py``.
+/ zoo's (> 1 means zoo is faster); see ``timing.py``.
 
     python benchmarks/audio_vs_hf.py                       # the recipe's size, CPU or the GPU
     python benchmarks/audio_vs_hf.py --cases ast_base --device cuda   # AST's own size (10 s, 128 mels)
@@ -27,7 +27,7 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 import transformers
-from text_vs_hf import paired_seconds, summarize, train_step
+from timing import add_timing_args, apply_timing_args, paired_seconds, summarize, train_step
 from transformers import ASTConfig, ASTForAudioClassification
 
 from zoo.backbone.transformer import Transformer
@@ -123,17 +123,9 @@ def run_case(name: str, case: Case, precisions: list[bool], steps: int, warmup: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="+", choices=list(CASES), default=["ast_tiny"])
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--precision", choices=["fp32", "bf16", "both"], default="both")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="CPU threads (intra-op)")
+    add_timing_args(parser)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
-    precisions = {"fp32": [False], "bf16": [True], "both": [False, True]}[args.precision]
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    print(f"torch {torch.__version__}, transformers {transformers.__version__}, {where}\n")
+    device, precisions = apply_timing_args(args, f"transformers {transformers.__version__}")
     print("| case | precision | tokens zoo / hf | zoo samples/s | hf samples/s | ratio zoo/hf | params zoo / hf |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for name in args.cases:

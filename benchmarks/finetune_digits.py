@@ -1,32 +1,50 @@
-"""Fine-tune a zoo checkpoint on real images it never saw: handwritten digits (OpenCV's digits.png).
+"""Fine-tune a zoo checkpoint on digits it never saw: handwritten (images) or spoken (audio).
 
-Builds ``OUT/data/{train,test}/<digit>/*.png`` from the 5,000 20x20 MNIST-style digits in
-OpenCV's sample image (Debian package ``opencv-doc``; 500 per digit, in order), then runs
-``zoo finetune`` with each --freeze mode, from the pretrained checkpoint and, as a control,
-from the same network untrained, and prints held-out accuracy (chance: 10 %).
+``--digits handwritten`` builds ``OUT/data/{train,test}/<digit>/*.png`` from the 5,000 20x20
+MNIST-style digits in OpenCV's sample image (Debian package ``opencv-doc``; 500 per digit, in
+order). ``--digits spoken`` writes the embedded spoken digits as ``OUT/data/{train,test}/<digit>/*.wav``
+(its 930 training clips; its 270 test clips, by voices the training clips do not have).
+Then runs ``zoo finetune`` with each --freeze mode, from the pretrained checkpoint and, as
+a control, from the same network untrained, and prints held-out accuracy (chance: 10 %).
 
     apt-get install opencv-doc
     python benchmarks/finetune_digits.py [--model vit-tiny-fashion-mnist] [--per-digit 100]
+    python benchmarks/finetune_digits.py --digits spoken --model ast-tiny-spoken-language
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 from PIL import Image
 
 import zoo
+from zoo.data.spoken_digits import embedded_archive
 from zoo.hub.build import build
 from zoo.hub.checkpoint import read_checkpoint
 from zoo.hub.export import export_checkpoint
 from zoo.hub.registry import resolve
 
 DIGITS = Path("/usr/share/doc/opencv-doc/examples/data/digits.png")
+
+
+def build_spoken_folder(root: Path) -> None:
+    """The embedded spoken digits' train and test splits -> audio folders of 16 kHz wav files."""
+    with zipfile.ZipFile(embedded_archive()) as archive:
+        for name in archive.namelist():
+            split, word, clip = name.split("/")
+            if split in ("train", "test"):
+                samples, rate = sf.read(io.BytesIO(archive.read(name)), dtype="float32")
+                (root / split / word).mkdir(parents=True, exist_ok=True)
+                sf.write(root / split / word / f"{Path(clip).stem}.wav", samples, rate)
 
 
 def build_folder(root: Path, per_digit: int, test_per_digit: int) -> None:
@@ -60,27 +78,31 @@ def untrained_copy(model: str, out: Path) -> Path:
 
 
 def accuracy(checkpoint: Path, test: Path) -> float:
-    files = sorted(test.rglob("*.png"))
+    files = sorted(f for f in test.rglob("*") if f.suffix in (".png", ".wav"))
     predicted = [r["label"] for r in zoo.load(checkpoint).predict(files, batch_size=256)]
     return float(np.mean([p == f.parent.name for p, f in zip(predicted, files)]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--digits", choices=["handwritten", "spoken"], default="handwritten")
     parser.add_argument("--model", default="vit-tiny-fashion-mnist")
     parser.add_argument("--per-digit", type=int, default=100, help="training images per digit")
     parser.add_argument("--test-per-digit", type=int, default=200)
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--out", default="runs/finetune_digits")
+    parser.add_argument("--out", help="default: runs/finetune_digits (handwritten), runs/finetune_spoken_digits")
     args = parser.parse_args()
-    if not DIGITS.is_file():
-        sys.exit(f"{DIGITS} is missing; install it with: apt-get install opencv-doc")
-    out = Path(args.out)
+    out = Path(args.out or ("runs/finetune_digits" if args.digits == "handwritten" else "runs/finetune_spoken_digits"))
     data = out / "data"
-    if not data.is_dir():
+    if not data.is_dir() and args.digits == "spoken":
+        build_spoken_folder(data)
+    elif not data.is_dir():
+        if not DIGITS.is_file():
+            sys.exit(f"{DIGITS} is missing; install it with: apt-get install opencv-doc")
         build_folder(data, args.per_digit, args.test_per_digit)
     bases = {"pretrained": args.model, "untrained": str(untrained_copy(args.model, out / "untrained"))}
-    print(f"| start | --freeze | held-out acc ({args.test_per_digit * 10} digits) | fine-tune time |")
+    held_out = sum(1 for f in (data / "test").rglob("*") if f.is_file())
+    print(f"| start | --freeze | held-out acc ({held_out} digits) | fine-tune time |")
     print("| --- | --- | ---: | ---: |")
     for start, base in bases.items():
         for freeze in ("none", "backbone", "gradual"):

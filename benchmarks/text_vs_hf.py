@@ -20,7 +20,7 @@ Three comparisons, each with random weights on both sides (speed does not depend
 
 Steps (or ``generate`` calls) alternate zoo, hf, zoo, hf, ... so that load on the machine
 hits both alike; each throughput is the median over the timed steps, and the ratio is the
-median over step pairs of hf's time / zoo's (a paired estimate, robust to drift).
+median over step pairs of hf's time / zoo's (a paired estimate, robust to drift; see ``timing.py``).
 
     python benchmarks/text_vs_hf.py                          # the tiny cases, CPU or the GPU
     python benchmarks/text_vs_hf.py --steps 5 --precision fp32
@@ -34,8 +34,6 @@ Prints a Markdown table with samples/s (training) or tokens/s (generation) and
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -43,6 +41,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 import transformers
+from timing import add_timing_args, apply_timing_args, paired_seconds, summarize, train_step
 from torch import Tensor, nn
 from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel
 
@@ -159,14 +158,6 @@ def padded_ids(case: Case, device: torch.device) -> tuple[Tensor, Tensor]:
     return ids.masked_fill(~keep, PAD_ID).to(device), keep.long().to(device)
 
 
-def train_step(loss_fn: Callable[[], Tensor], optimizer: torch.optim.Optimizer, bf16: bool, device_type: str) -> None:
-    with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
-        loss = loss_fn()
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-
-
 def next_token_loss(logits: Tensor, ids: Tensor) -> Tensor:
     """(B, N, V) logits, (B, N) ids -> cross-entropy of predicting ids[:, 1:] from logits[:, :-1]."""
     return F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), ids[:, 1:].flatten())
@@ -221,34 +212,6 @@ def generation_calls(case: Case, models: dict[str, nn.Module], num_beams: int) -
     return {name: calls[name] for name in ("zoo", "hf") if name in calls}  # zoo first, as in training
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def paired_seconds(calls: dict[str, Callable], steps: int, warmup: int, device: torch.device) -> dict[str, list[float]]:
-    """Seconds per call of each callable over ``steps`` rounds after ``warmup``, alternating callables."""
-    seconds: dict[str, list[float]] = {name: [] for name in calls}
-    for step in range(warmup + steps):
-        for name, call in calls.items():
-            _sync(device)
-            start = time.perf_counter()
-            call()
-            _sync(device)
-            if step >= warmup:
-                seconds[name].append(time.perf_counter() - start)
-    return seconds
-
-
-def summarize(seconds: dict[str, list[float]], units: int) -> dict[str, float | None]:
-    """``units`` per second (median) for each side and the median paired ratio hf time / zoo time."""
-    result: dict[str, float | None] = {name: units / statistics.median(times) for name, times in seconds.items()}
-    result.setdefault("zoo", None)
-    pairs = zip(seconds.get("zoo", []), seconds["hf"])
-    result["ratio"] = statistics.median(h / z for z, h in pairs) if "zoo" in seconds else None
-    return result
-
-
 def param_count(model: nn.Module) -> str:
     return f"{sum(p.numel() for p in model.parameters()) / 1e6:.3f}M"  # tied weights counted once
 
@@ -280,17 +243,9 @@ def run_case(name: str, case: Case, precisions: list[bool], steps: int, warmup: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="+", choices=list(CASES), default=DEFAULT_CASES)
-    parser.add_argument("--steps", type=int, default=10, help="timed steps (or generate calls) per model")
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--precision", choices=["fp32", "bf16", "both"], default="both")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="CPU threads (intra-op)")
+    add_timing_args(parser)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
-    precisions = {"fp32": [False], "bf16": [True], "both": [False, True]}[args.precision]
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    print(f"torch {torch.__version__}, transformers {transformers.__version__}, {where}\n")
+    device, precisions = apply_timing_args(args, f"transformers {transformers.__version__}")
     print("| case | what | precision | zoo | hf | ratio zoo/hf | params zoo / hf |")
     print("|---|---|---|---:|---:|---:|---:|")
     for name in args.cases:

@@ -1,0 +1,70 @@
+"""Timing shared by the benchmarks against Hugging Face: paired, alternating steps on one device.
+
+Steps (or calls) alternate zoo, hf, zoo, hf, ... so that load on the machine hits both alike;
+each throughput is the median over the timed steps, and the ratio is the median over step
+pairs of hf's time / zoo's (a paired estimate, robust to drift).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+
+def train_step(loss_fn: Callable[[], Tensor], optimizer: torch.optim.Optimizer, bf16: bool, device_type: str) -> None:
+    with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
+        loss = loss_fn()
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def paired_seconds(calls: dict[str, Callable], steps: int, warmup: int, device: torch.device) -> dict[str, list[float]]:
+    """Seconds per call of each callable over ``steps`` rounds after ``warmup``, alternating callables."""
+    seconds: dict[str, list[float]] = {name: [] for name in calls}
+    for step in range(warmup + steps):
+        for name, call in calls.items():
+            _sync(device)
+            start = time.perf_counter()
+            call()
+            _sync(device)
+            if step >= warmup:
+                seconds[name].append(time.perf_counter() - start)
+    return seconds
+
+
+def summarize(seconds: dict[str, list[float]], units: int) -> dict[str, float | None]:
+    """``units`` per second (median) for each side and the median paired ratio hf time / zoo time."""
+    result: dict[str, float | None] = {name: units / statistics.median(times) for name, times in seconds.items()}
+    result.setdefault("zoo", None)
+    pairs = zip(seconds.get("zoo", []), seconds["hf"])
+    result["ratio"] = statistics.median(h / z for z, h in pairs) if "zoo" in seconds else None
+    return result
+
+
+def add_timing_args(parser: argparse.ArgumentParser) -> None:
+    """--steps, --warmup, --precision, --device, --threads."""
+    parser.add_argument("--steps", type=int, default=10, help="timed steps (or generate calls) per model")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--precision", choices=["fp32", "bf16", "both"], default="both")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="CPU threads (intra-op)")
+
+
+def apply_timing_args(args: argparse.Namespace, versions: str) -> tuple[torch.device, list[bool]]:
+    """Set the thread count, print the versions and the device; returns (device, [bf16?, ...])."""
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    print(f"torch {torch.__version__}, {versions}, {where}\n")
+    return device, {"fp32": [False], "bf16": [True], "both": [False, True]}[args.precision]
