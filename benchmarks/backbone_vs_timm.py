@@ -15,13 +15,13 @@ Prints a Markdown table with images/s and ``ratio zoo/timm`` (> 1 means zoo is f
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from dataclasses import dataclass
+from functools import partial
 
 import timm
 import torch
 import torch.nn.functional as F
+from timing import paired_seconds, summarize, train_step
 from torch import nn
 
 from zoo.models import vision_transformer
@@ -50,19 +50,6 @@ def build_pair(case: Case, num_classes: int = 10) -> tuple[nn.Module, nn.Module]
     return zoo_model, timm_model
 
 
-def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x, y, bf16: bool) -> None:
-    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
-        loss = F.cross_entropy(model(x), y)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
 def measure(case: Case, bf16: bool, steps: int, warmup: int, device: torch.device) -> dict[str, float]:
     """Median images/s of each model over ``steps`` interleaved training steps, and the
     median paired ratio (``ratio``: > 1 means zoo is faster)."""
@@ -71,18 +58,9 @@ def measure(case: Case, bf16: bool, steps: int, warmup: int, device: torch.devic
     optimizers = {name: torch.optim.AdamW(m.to(device).train().parameters(), lr=1e-4) for name, m in models.items()}
     x = torch.randn(case.batch_size, 3, case.img_size, case.img_size, device=device)
     y = torch.randint(0, 10, (case.batch_size,), device=device)
-    seconds: dict[str, list[float]] = {name: [] for name in models}
-    for step in range(warmup + steps):
-        for name, model in models.items():
-            _sync(device)
-            start = time.perf_counter()
-            train_step(model, optimizers[name], x, y, bf16)
-            _sync(device)
-            if step >= warmup:
-                seconds[name].append(time.perf_counter() - start)
-    result = {name: case.batch_size / statistics.median(times) for name, times in seconds.items()}
-    result["ratio"] = statistics.median(t / z for z, t in zip(seconds["zoo"], seconds["timm"]))
-    return result
+    losses = {name: partial(lambda m: F.cross_entropy(m(x), y), model) for name, model in models.items()}
+    calls = {name: partial(train_step, losses[name], optimizers[name], bf16, device.type) for name in models}
+    return summarize(paired_seconds(calls, steps, warmup, device), case.batch_size)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Timing shared by the benchmarks against Hugging Face: paired, alternating steps on one device.
+"""Timing shared by the benchmarks (against timm and Hugging Face): paired, alternating steps on one device.
 
 Steps (or calls) alternate zoo, hf, zoo, hf, ... so that load on the machine hits both alike;
 each throughput is the median over the timed steps, and the ratio is the median over step
@@ -44,11 +44,13 @@ def paired_seconds(calls: dict[str, Callable], steps: int, warmup: int, device: 
 
 
 def summarize(seconds: dict[str, list[float]], units: int) -> dict[str, float | None]:
-    """``units`` per second (median) for each side and the median paired ratio hf time / zoo time."""
+    """``units`` per second (median) for each side and ``ratio``, the median paired ratio of the
+    anchor's time (the side that is not ``zoo``: hf, timm) to zoo's; None without a zoo side."""
     result: dict[str, float | None] = {name: units / statistics.median(times) for name, times in seconds.items()}
     result.setdefault("zoo", None)
-    pairs = zip(seconds.get("zoo", []), seconds["hf"])
-    result["ratio"] = statistics.median(h / z for z, h in pairs) if "zoo" in seconds else None
+    anchor = next(name for name in seconds if name != "zoo")
+    pairs = zip(seconds.get("zoo", []), seconds[anchor])
+    result["ratio"] = statistics.median(a / z for z, a in pairs) if "zoo" in seconds else None
     return result
 
 
