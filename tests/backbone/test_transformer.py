@@ -44,7 +44,7 @@ def test_post_norm_matches_torch_encoder_layer():
 
 def test_pre_and_post_norm_share_parameter_names():
     pre, post = Transformer(D, 2, H, norm_first=True), Transformer(D, 2, H, norm_first=False)
-    block_keys = lambda m: {k for k in m.state_dict() if k.startswith("blocks.")}  # noqa: E731
+    block_keys = lambda m: {k for k in m.state_dict() if k.startswith("blocks.")}
     assert block_keys(pre) == block_keys(post)
     assert isinstance(post.norm, nn.Identity) and isinstance(pre.norm, nn.LayerNorm)
 

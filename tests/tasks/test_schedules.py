@@ -1,5 +1,6 @@
 """Warm-up + cosine learning-rate schedule."""
 
+import itertools
 import math
 
 import pytest
@@ -24,7 +25,7 @@ def test_linear_warmup_then_cosine_to_the_floor():
     assert lrs[:10] == pytest.approx([(i + 1) / 10 for i in range(10)])
     assert lrs[10] == pytest.approx(1.0)
     assert lrs[55] == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 45 / 90)))
-    assert lrs[-1] == pytest.approx(0.1, abs=1e-3) and all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
+    assert lrs[-1] == pytest.approx(0.1, abs=1e-3) and all(a >= b for a, b in itertools.pairwise(lrs[10:]))
 
 
 def test_no_warmup_starts_at_the_base_lr():
