@@ -1,7 +1,11 @@
-"""Images held in memory as uint8 tensors, and the DataLoader every datamodule uses."""
+"""Images held in memory as uint8 tensors, the DataLoader every datamodule uses, and the
+datamodule base that serves its splits through it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import lightning as L
 import torch
 import torch.distributed as dist
 from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
@@ -45,3 +49,29 @@ def array_loader(
         collate_fn=collate_fn,
         drop_last=shuffle and len(dataset) > batch_size,
     )
+
+
+class SplitsDataModule(L.LightningDataModule):
+    """Serves the splits that a subclass's ``setup`` puts in ``datasets`` ({"train", "val",
+    optionally "test"}; test falls back to val) through :func:`array_loader`, batched by
+    ``collate_fn()``. Subclasses set ``batch_size`` and ``num_workers``."""
+
+    datasets: dict[str, Dataset] | None = None
+    batch_size: int
+    num_workers: int
+
+    def collate_fn(self) -> Callable | None:
+        """How a list of examples becomes a batch; None: PyTorch's default (stacking)."""
+        return None
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test" if "test" in self.datasets else "val")
+
+    def _loader(self, name: str, shuffle: bool = False) -> DataLoader:
+        return array_loader(self.datasets[name], self.batch_size, self.num_workers, shuffle, self.collate_fn())

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
-import lightning as L
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
-from zoo.data.arrays import array_loader
+from zoo.data.arrays import SplitsDataModule
 from zoo.data.image_folder import Split, check_splits, scan_folder, with_validation
 from zoo.data.preprocessing import AUDIO_SUFFIXES, AudioPreprocessing, pad_waveforms
 from zoo.errors import ZooError
@@ -67,7 +66,7 @@ def scan_zip(path: Path) -> dict[str, Split]:
     return splits
 
 
-class AudioFolderDataModule(L.LightningDataModule):
+class AudioFolderDataModule(SplitsDataModule):
     """Labelled audio clips, decoded as a checkpoint's training data was.
 
     Args:
@@ -119,14 +118,5 @@ class AudioFolderDataModule(L.LightningDataModule):
             clips = [load(path) for path, _ in split]
         return AudioClipDataset(clips, torch.tensor([index[label] for _, label in split]))
 
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val")
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test" if "test" in self.datasets else "val")
-
-    def _loader(self, name: str, shuffle: bool = False) -> DataLoader:
-        return array_loader(self.datasets[name], self.batch_size, self.num_workers, shuffle, collate_clips)
+    def collate_fn(self) -> Callable:
+        return collate_clips

@@ -16,11 +16,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import lightning as L
 import torch
-from torch.utils.data import DataLoader
 
-from zoo.data.arrays import ImageArrayDataset, array_loader
+from zoo.data.arrays import ImageArrayDataset, SplitsDataModule
 from zoo.data.preprocessing import IMAGE_SUFFIXES, ImagePreprocessing
 from zoo.data.transforms import image_train_transform
 from zoo.errors import ZooError
@@ -105,7 +103,7 @@ def carve_validation(split: Split, fraction: float, seed: int = 0) -> tuple[Spli
     return train, val
 
 
-class ImageFolderDataModule(L.LightningDataModule):
+class ImageFolderDataModule(SplitsDataModule):
     """Labelled image folders, preprocessed like a checkpoint's training data.
 
     Args:
@@ -161,15 +159,3 @@ class ImageFolderDataModule(L.LightningDataModule):
         images = torch.stack([self.preprocessing.to_uint8(self.preprocessing.open(path)) for path, _ in split])
         labels = torch.tensor([index[label] for _, label in split])
         return ImageArrayDataset(images, labels, transform)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val")
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test" if "test" in self.datasets else "val")
-
-    def _loader(self, name: str, shuffle: bool = False) -> DataLoader:
-        return array_loader(self.datasets[name], self.batch_size, self.num_workers, shuffle)

@@ -17,15 +17,15 @@ are the held-out snippets).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
-import lightning as L
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import Dataset, TensorDataset
 
 from zoo.data import rotten_tomatoes, web_bible
-from zoo.data.arrays import array_loader
+from zoo.data.arrays import SplitsDataModule
 from zoo.data.preprocessing import TextPreprocessing
 from zoo.data.text_classification import TokenizedDataset
 from zoo.errors import ZooError
@@ -59,7 +59,7 @@ def windows(stream: Tensor, seq_len: int) -> TensorDataset:
     return TensorDataset(chunks[:, :-1].contiguous(), chunks[:, 1:].contiguous())
 
 
-class LanguageModelDataModule(L.LightningDataModule):
+class LanguageModelDataModule(SplitsDataModule):
     """A corpus tokenized for ``objective`` (see the module docstring).
 
     Args:
@@ -127,18 +127,8 @@ class LanguageModelDataModule(L.LightningDataModule):
         ids = p.encode_batch(texts)
         return TokenizedDataset(ids, [0] * len(ids))
 
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val")
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test")
-
-    def _loader(self, name: str, shuffle: bool = False) -> DataLoader:
-        collate = None if self.objective == "causal" else self._collate_masked
-        return array_loader(self.datasets[name], self.batch_size, self.num_workers, shuffle, collate)
+    def collate_fn(self) -> Callable | None:
+        return None if self.objective == "causal" else self._collate_masked
 
     def _collate_masked(self, items: list[tuple[Tensor, int]]) -> tuple[Tensor, Tensor]:
         ids = self.preprocessing.collate([i for i, _ in items])

@@ -8,14 +8,13 @@ trains a byte-level BPE on the training texts alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-import lightning as L
 import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-from zoo.data.arrays import array_loader
+from zoo.data.arrays import SplitsDataModule
 from zoo.data.preprocessing import TextPreprocessing
 from zoo.errors import ZooError
 
@@ -35,7 +34,7 @@ class TokenizedDataset(Dataset):
         return self.ids[i], self.targets[i]
 
 
-class TextClassificationDataModule(L.LightningDataModule):
+class TextClassificationDataModule(SplitsDataModule):
     """Train / val / test texts with labels, tokenized in ``setup``.
 
     Subclasses implement :meth:`load_splits` and set ``classes`` (index i -> classes[i]).
@@ -93,20 +92,11 @@ class TextClassificationDataModule(L.LightningDataModule):
                 self.preprocessing.encode_batch(texts), [index[label] for label in labels]
             )
 
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val")
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test" if "test" in self.datasets else "val")
-
     def predict_dataloader(self) -> DataLoader:
         return self.test_dataloader()
 
-    def _loader(self, name: str, shuffle: bool = False) -> DataLoader:
-        return array_loader(self.datasets[name], self.batch_size, self.num_workers, shuffle, self._collate)
+    def collate_fn(self) -> Callable:
+        return self._collate
 
     def _collate(self, items: list[tuple[Tensor, int]]) -> tuple[Tensor, Tensor]:
         """((B, N) ids right-padded with the pad id, (B,) targets)."""
