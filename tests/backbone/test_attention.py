@@ -3,8 +3,10 @@
 import pytest
 import torch
 from torch import nn
+from torch.profiler import ProfilerActivity, profile
 
-from zoo.backbone import KVCache, MultiHeadAttention
+from zoo.backbone import KVCache, MultiHeadAttention, attention
+from zoo.backbone.attention import prefers_math_kernel
 
 B, N, D, H = 3, 7, 32, 4
 
@@ -105,3 +107,43 @@ def test_kv_cache_refuses_to_overflow():
 def test_embed_dim_must_divide_into_heads():
     with pytest.raises(ValueError, match="not divisible by num_heads"):
         MultiHeadAttention(30, 4)
+
+
+def test_math_kernel_only_for_short_bf16_training_on_cpu():
+    def qk(n: int, dtype: torch.dtype, grad: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.zeros(1, 1, n, 8, dtype=dtype, requires_grad=grad), torch.zeros(1, 1, n, 8, dtype=dtype)
+
+    assert prefers_math_kernel(*qk(17, torch.bfloat16, grad=True))
+    assert prefers_math_kernel(*qk(attention.MATH_KERNEL_MAX_KEYS, torch.bfloat16, grad=True))
+    assert not prefers_math_kernel(*qk(attention.MATH_KERNEL_MAX_KEYS + 1, torch.bfloat16, grad=True))
+    assert not prefers_math_kernel(*qk(17, torch.float32, grad=True))
+    assert not prefers_math_kernel(*qk(17, torch.bfloat16, grad=False))
+
+
+def _kernels_run(fn) -> set[str]:
+    with profile(activities=[ProfilerActivity.CPU], acc_events=True) as prof:
+        fn()
+    return {event.key for event in prof.key_averages()}
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_bf16_training_takes_the_math_kernel_and_gets_the_flash_kernels_result(causal, monkeypatch):
+    ours, _ = _pair()
+    x, mask = torch.randn(B, N, D), _padding_mask()
+
+    def step() -> tuple[torch.Tensor, torch.Tensor]:
+        ours.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = ours(x, key_padding_mask=None if causal else mask, causal=causal)
+        out.float().square().sum().backward()
+        return out.float(), ours.qkv.weight.grad.clone()
+
+    flash = "aten::_scaled_dot_product_flash_attention_for_cpu"
+    kernels = _kernels_run(step)
+    assert flash not in kernels and "aten::_softmax" in kernels
+    out, grad = step()
+    monkeypatch.setattr(attention, "MATH_KERNEL_MAX_KEYS", 0)  # what SDPA picks by itself
+    assert flash in _kernels_run(step)
+    flash_out, flash_grad = step()
+    torch.testing.assert_close(out, flash_out, atol=2e-2, rtol=2e-2)
+    torch.testing.assert_close(grad, flash_grad, atol=5e-2, rtol=5e-2)

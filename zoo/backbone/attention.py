@@ -8,7 +8,8 @@ value projections are one fused ``qkv`` weight of shape (3D, D), laid out like
 projects the query from ``x`` with the first D rows and keys/values from ``context`` with
 the other 2D rows. Attention runs through ``F.scaled_dot_product_attention`` (flash /
 memory-efficient kernels where available); the (N, N) weight matrix is materialised only
-when ``need_weights=True``.
+when ``need_weights=True``, or where SDPA's math kernel is the faster one (see
+:func:`prefers_math_kernel`).
 
 Mask conventions follow ``nn.MultiheadAttention``: ``key_padding_mask`` is (B, Nk) with
 True marking padding to ignore.
@@ -17,10 +18,12 @@ True marking padding to ignore.
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from zoo.errors import ZooError
 
@@ -68,6 +71,22 @@ class KVCache(nn.Module):
         self.v[:, :, start:end] = v
         self.length = end
         return self.k[:, :, :end], self.v[:, :, :end]
+
+
+MATH_KERNEL_MAX_KEYS = 224
+
+
+def prefers_math_kernel(q: Tensor, k: Tensor) -> bool:
+    """Whether SDPA's math kernel beats its flash kernel for this training step.
+
+    On CPU in bfloat16, PyTorch's flash-attention backward is slow for short sequences:
+    3-5x slower than the math kernel (which materialises the (Nq, Nk) weights) at 17-65 keys,
+    still ~15 % slower at 197; from ~256 keys flash wins (``benchmarks/attention_kernels.py``).
+    Only training steps (``q`` needs a gradient) switch: the forward alone is faster in flash.
+    """
+    return (
+        q.device.type == "cpu" and q.dtype == torch.bfloat16 and q.requires_grad and k.shape[-2] <= MATH_KERNEL_MAX_KEYS
+    )
 
 
 def build_attn_mask(
@@ -153,7 +172,8 @@ class MultiHeadAttention(nn.Module):
         if need_weights:
             out, weights = _attention_with_weights(q, k, v, mask, drop)
         else:
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=drop, is_causal=plain_causal)
+            with sdpa_kernel(SDPBackend.MATH) if prefers_math_kernel(q, k) else nullcontext():
+                out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=drop, is_causal=plain_causal)
         out = out.transpose(1, 2).flatten(2)  # (B, Nq, D)
         out = self.proj_drop(self.proj(out))
         return (out, weights) if need_weights else out
