@@ -1,5 +1,6 @@
 """The encoder block's two norm placements, the stack, masks and attention maps."""
 
+import pytest
 import torch
 from torch import nn
 
@@ -80,3 +81,31 @@ def test_kv_caches_reproduce_causal_stack():
     caches = model.make_kv_caches(B, N)
     steps = [model(x[:, i : i + 1], causal=True, kv_caches=caches) for i in range(N)]
     torch.testing.assert_close(torch.cat(steps, dim=1), model(x, causal=True), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_num_outputs_equals_the_sliced_full_output_and_its_gradients(norm_first):
+    torch.manual_seed(0)
+    model = Transformer(D, 3, H, norm_first=norm_first, drop_path=0.1).eval()
+    x = torch.randn(B, N, D, requires_grad=True)
+    mask = torch.tensor([[False] * N, [False] * 4 + [True] * (N - 4)])
+    full = model(x, key_padding_mask=mask)[:, :2]
+    (grad_full,) = torch.autograd.grad(full.square().sum(), x)
+    prefix = model(x, key_padding_mask=mask, num_outputs=2)
+    (grad_prefix,) = torch.autograd.grad(prefix.square().sum(), x)
+    assert prefix.shape == (B, 2, D)
+    torch.testing.assert_close(prefix, full, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(grad_prefix, grad_full, atol=1e-5, rtol=1e-5)
+
+
+def test_num_outputs_runs_the_last_blocks_mlp_on_those_tokens_only():
+    model = Transformer(D, 2, H)
+    shapes = []
+    model.blocks[-1].mlp.register_forward_hook(lambda module, args, out: shapes.append(tuple(out.shape)))
+    model(torch.randn(B, N, D), num_outputs=1)
+    assert shapes == [(B, 1, D)]
+
+
+def test_num_outputs_refuses_causal_stacks():
+    with pytest.raises(ValueError, match="causal models need every output"):
+        Transformer(D, 2, H)(torch.randn(B, N, D), causal=True, num_outputs=1)

@@ -86,3 +86,19 @@ def test_attention_maps_cover_cls_and_patches():
     model = vision_transformer("tiny", img_size=8, patch_size=4, in_chans=1, num_classes=3, depth=2)
     maps = model.attention_maps(torch.randn(2, 1, 8, 8))
     assert len(maps) == 2 and maps[0].shape == (2, 3, 5, 5)
+
+
+def test_cls_classifier_computes_the_last_block_for_the_cls_token_only():
+    torch.manual_seed(0)
+    model = vision_transformer("tiny", img_size=8, patch_size=4, in_chans=1, num_classes=3, depth=2).train()
+    assert model.head.tokens_read == 1
+    x = torch.randn(2, 1, 8, 8)
+    torch.manual_seed(1)  # the same stochastic-depth draws for both (dropout is off)
+    logits = model(x)
+    grads = torch.autograd.grad(logits.square().sum(), list(model.parameters()))
+    torch.manual_seed(1)
+    full = model.forward_head(model.forward_features(x))
+    full_grads = torch.autograd.grad(full.square().sum(), list(model.parameters()))
+    torch.testing.assert_close(logits, full, atol=1e-5, rtol=1e-5)
+    for got, expected in zip(grads, full_grads, strict=True):  # every parameter still learns
+        torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)

@@ -69,6 +69,20 @@ class EncoderBlock(nn.Module):
         x = self.norm1(x + self.drop_path(self.attn(x, None, key_padding_mask, causal, kv_cache)))
         return self.norm2(x + self.drop_path(self.mlp(x)))
 
+    def forward_prefix(self, x: Tensor, num_queries: int, key_padding_mask: Tensor | None = None) -> Tensor:
+        """Outputs for the first ``num_queries`` tokens only: (B, N, D) -> (B, num_queries, D).
+
+        Every token is still a key and value (cross-attention through the same weights), so
+        the result equals ``forward(x)[:, :num_queries]`` without the other N - num_queries
+        tokens' projections and MLP.
+        """
+        if self.norm_first:
+            h = self.norm1(x)
+            x = x[:, :num_queries] + self.drop_path(self.attn(h[:, :num_queries], h, key_padding_mask))
+            return x + self.drop_path(self.mlp(self.norm2(x)))
+        x = self.norm1(x[:, :num_queries] + self.drop_path(self.attn(x[:, :num_queries], x, key_padding_mask)))
+        return self.norm2(x + self.drop_path(self.mlp(x)))
+
     def attention_map(self, x: Tensor, key_padding_mask: Tensor | None = None, causal: bool = False) -> Tensor:
         """The (B, H, N, N) attention weights this block computes for input ``x``."""
         h = self.norm1(x) if self.norm_first else x

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from zoo.backbone.attention import KVCache
 from zoo.backbone.block import EncoderBlock
+from zoo.errors import ZooError
 
 
 class Transformer(nn.Module):
@@ -63,10 +64,24 @@ class Transformer(nn.Module):
         key_padding_mask: Tensor | None = None,
         causal: bool = False,
         kv_caches: list[KVCache] | None = None,
+        num_outputs: int | None = None,
     ) -> Tensor:
-        """(B, N, D) tokens, (B, N) bool padding mask (True = pad) -> (B, N, D)."""
-        for i, block in enumerate(self.blocks):
+        """(B, N, D) tokens, (B, N) bool padding mask (True = pad) -> (B, N, D).
+
+        ``num_outputs``: return only the first ``num_outputs`` tokens, (B, num_outputs, D), for a
+        head that reads no others (a class token). The last block then computes outputs for
+        those tokens alone, every token still serving as a key and value: the same values as
+        slicing the full output, for about ``1 - 1/depth`` of the compute.
+        """
+        if num_outputs is not None and causal:
+            raise ZooError("num_outputs serves class-token heads; causal models need every output")
+        *body, last = self.blocks
+        for i, block in enumerate(body):
             x = block(x, key_padding_mask, causal, kv_caches[i] if kv_caches is not None else None)
+        if num_outputs is None:
+            x = last(x, key_padding_mask, causal, kv_caches[-1] if kv_caches is not None else None)
+        else:
+            x = last.forward_prefix(x, num_outputs, key_padding_mask)
         return self.norm(x)
 
     def attention_maps(self, x: Tensor, key_padding_mask: Tensor | None = None, causal: bool = False) -> list[Tensor]:

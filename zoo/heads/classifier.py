@@ -42,6 +42,12 @@ class ClassifierHead(nn.Module):
     def num_classes(self) -> int:
         return self.fc.out_features
 
+    @property
+    def tokens_read(self) -> int | None:
+        """How many leading tokens ``forward`` reads: 1 (the class token) for cls pooling,
+        None (all) for mean pooling. The backbone's last block computes only these."""
+        return 1 if self.pool == "cls" else None
+
     def forward(self, x: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
         """(B, N, D), optional (B, N) bool padding mask (True = pad) -> (B, num_classes)."""
         if self.pool == "cls":

@@ -50,10 +50,19 @@ class UnimodalModel(nn.Module):
         return self.head(tokens, key_padding_mask)
 
     def forward(self, x: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
-        """Raw input -> head output; the padding mask defaults to the front-end's (pad ids)."""
+        """Raw input -> head output; the padding mask defaults to the front-end's (pad ids).
+
+        A head that reads only the first tokens (``tokens_read``: 1 for a cls-pooling
+        classifier) gets just those: the last block computes no outputs nobody reads. The
+        result equals ``forward_head(forward_features(x))``.
+        """
         if key_padding_mask is None:
             key_padding_mask = self.padding_mask(x)
-        return self.forward_head(self.forward_features(x, key_padding_mask), key_padding_mask)
+        n = getattr(self.head, "tokens_read", None)
+        tokens = self.backbone(self.frontend(x), key_padding_mask, causal=self.causal, num_outputs=n)
+        if n is not None and key_padding_mask is not None:
+            key_padding_mask = key_padding_mask[:, :n]
+        return self.forward_head(tokens, key_padding_mask)
 
     def layer_groups(self) -> list[nn.Module]:
         """Everything before the head, input to output: front-end, each block, final norm."""
