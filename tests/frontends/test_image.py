@@ -16,6 +16,16 @@ def test_patch_tokens_are_a_linear_map_of_flattened_patches():
     torch.testing.assert_close(embed(x), expected, atol=1e-5, rtol=1e-5)
 
 
+def test_overlapping_patches_are_the_same_linear_map_at_a_smaller_stride():
+    torch.manual_seed(0)
+    embed = PatchEmbed(img_size=28, patch_size=8, in_chans=1, embed_dim=6, cls_token=False, stride=5)
+    assert embed.grid == (5, 5)  # windows start at 0, 5, 10, 15, 20: the last ends at pixel 27
+    x = torch.randn(2, 1, 28, 28)
+    patches = x.unfold(2, 8, 5).unfold(3, 8, 5).reshape(2, 25, 64)  # (B, N, p*p), row-major
+    expected = patches @ embed.proj.weight.reshape(6, -1).T + embed.proj.bias + embed.pos_embed
+    torch.testing.assert_close(embed(x), expected, atol=1e-5, rtol=1e-5)
+
+
 def test_cls_token_comes_first():
     embed = PatchEmbed(img_size=28, patch_size=4, in_chans=1, embed_dim=16)
     tokens = embed(torch.randn(2, 1, 28, 28))
@@ -41,6 +51,17 @@ def test_image_size_not_divisible_by_patch_size_says_what_to_do():
         embed(torch.randn(1, 1, 30, 28))
     with pytest.raises(ValueError, match="not divisible by patch_size 5"):
         PatchEmbed(img_size=28, patch_size=5)
+
+
+def test_overlapping_patches_that_do_not_tile_say_what_to_do():
+    with pytest.raises(
+        ValueError, match=r"image size 28x28 is not tiled by patch_size 8 at stride 6; use sides of 8 \+"
+    ):
+        PatchEmbed(img_size=28, patch_size=8, stride=6)
+    embed = PatchEmbed(img_size=28, patch_size=8, in_chans=1, embed_dim=8, stride=5)
+    with pytest.raises(ValueError, match="image size 30x30 is not tiled"):
+        embed(torch.randn(1, 1, 30, 30))
+    assert embed(torch.randn(1, 1, 33, 33)).shape == (1, 1 + 36, 8)  # learned grid resized to 6x6
 
 
 def test_wrong_channel_count_is_named():

@@ -17,19 +17,22 @@ from zoo.frontends.position import resample_2d, sincos_2d
 class PatchEmbed(nn.Module):
     """Image to tokens: (B, C, H, W) -> (B, 1 + N, D) with a cls token, (B, N, D) without.
 
-    Patches come from a strided convolution (kernel = stride = patch_size), so
-    N = (H / patch_size) * (W / patch_size). Position embeddings are learned (ViT) or fixed
-    2-D sin-cos (MAE); a learned grid is resized bicubically when the input size differs
-    from ``img_size``.
+    Patches come from a strided convolution (kernel ``patch_size``, stride ``stride``), so
+    N = ((H - patch_size) / stride + 1) * ((W - patch_size) / stride + 1): (H / patch_size)
+    * (W / patch_size) for the usual non-overlapping patches (stride = patch_size); a
+    smaller stride gives overlapping patches and more tokens. Position embeddings are
+    learned (ViT) or fixed 2-D sin-cos (MAE); a learned grid is resized bicubically when the
+    input size differs from ``img_size``.
 
     Args:
         img_size: training image side (square), sets the position-embedding grid.
-        patch_size: patch side in pixels; must divide the image sides.
+        patch_size: patch side in pixels; must tile the image sides with ``stride``.
         in_chans: image channels C.
         embed_dim: token width D.
         pos_embed: "learned" or "sincos".
         cls_token: prepend a learned class token (pooled by ``ClassifierHead(pool="cls")``).
         drop: dropout on the tokens after adding positions.
+        stride: pixels between patches; None: ``patch_size`` (no overlap).
     """
 
     def __init__(
@@ -41,14 +44,15 @@ class PatchEmbed(nn.Module):
         pos_embed: Literal["learned", "sincos"] = "learned",
         cls_token: bool = True,
         drop: float = 0.0,
+        stride: int | None = None,
     ) -> None:
         super().__init__()
-        _check_divisible(img_size, img_size, patch_size)
         self.patch_size = patch_size
+        self.stride = stride or patch_size
         self.in_chans = in_chans
-        self.grid = (img_size // patch_size, img_size // patch_size)
+        self.grid = self._grid(img_size, img_size)
         self.num_prefix_tokens = 1 if cls_token else 0
-        self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
+        self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=self.stride)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim)) if cls_token else None
         if pos_embed == "learned":
             self.pos_embed = nn.Parameter(torch.zeros(1, self.grid[0] * self.grid[1], embed_dim))
@@ -73,12 +77,27 @@ class PatchEmbed(nn.Module):
         B, C, H, W = x.shape
         if C != self.in_chans:
             raise ZooError(f"image has {C} channels but the model expects in_chans={self.in_chans}")
-        _check_divisible(H, W, self.patch_size)
+        grid = self._grid(H, W)
         x = self.proj(x).flatten(2).transpose(1, 2)  # (B, N, D)
-        x = x + self._pos_embed((H // self.patch_size, W // self.patch_size))
+        x = x + self._pos_embed(grid)
         if self.cls_token is not None:
             x = torch.cat([self.cls_token.expand(B, -1, -1), x], dim=1)  # (B, 1 + N, D)
         return self.drop(x)
+
+    def _grid(self, height: int, width: int) -> tuple[int, int]:
+        """Patches along each side; one line of error when they do not tile the image."""
+        p, s = self.patch_size, self.stride
+        if (height - p) % s or (width - p) % s or min(height, width) < p:
+            if s == p:
+                raise ZooError(
+                    f"image size {height}x{width} is not divisible by patch_size {p}; "
+                    f"resize or crop to a multiple of {p}"
+                )
+            raise ZooError(
+                f"image size {height}x{width} is not tiled by patch_size {p} at stride {s}; "
+                f"use sides of {p} + a multiple of {s}"
+            )
+        return (height - p) // s + 1, (width - p) // s + 1
 
     def _pos_embed(self, grid: tuple[int, int]) -> Tensor:
         if grid == self.grid:
@@ -86,11 +105,3 @@ class PatchEmbed(nn.Module):
         if isinstance(self.pos_embed, nn.Parameter):
             return resample_2d(self.pos_embed, self.grid, grid)
         return sincos_2d(*grid, self.pos_embed.shape[-1]).to(self.pos_embed)[None]
-
-
-def _check_divisible(height: int, width: int, patch_size: int) -> None:
-    if height % patch_size or width % patch_size:
-        raise ZooError(
-            f"image size {height}x{width} is not divisible by patch_size {patch_size}; "
-            f"resize or crop to a multiple of {patch_size}"
-        )
