@@ -79,9 +79,10 @@ MATH_KERNEL_MAX_KEYS = 224
 def prefers_math_kernel(q: Tensor, k: Tensor) -> bool:
     """Whether SDPA's math kernel beats its flash kernel for this training step.
 
-    On CPU in bfloat16, PyTorch's flash-attention backward is slow for short sequences:
-    3-5x slower than the math kernel (which materialises the (Nq, Nk) weights) at 17-65 keys,
-    still ~15 % slower at 197; from ~256 keys flash wins (``benchmarks/attention_kernels.py``).
+    On CPU in bfloat16, PyTorch's flash-attention forward + backward is slow for short
+    sequences: 2-5x slower than the math kernel (which materialises the (Nq, Nk) weights) at
+    17-65 keys, 1.7x at 128; the two cross near 200 keys (197: within +-15 % either way over
+    two runs) and from 256 keys flash wins (``benchmarks/attention_kernels.py``).
     Only training steps (``q`` needs a gradient) switch: the forward alone is faster in flash.
     """
     return (
