@@ -31,7 +31,7 @@ def test_misspelled_recipe_key_is_named(in_tmp, capsys):
 
 
 def test_wrong_type_is_named(in_tmp, capsys):
-    recipe = _recipe_with(in_tmp, "max_epochs: 12", "max_epochs: four")
+    recipe = _recipe_with(in_tmp, "max_epochs: 20", "max_epochs: four")
     assert "trainer.max_epochs: expected int, got 'four'" in error_line(["fit", "--config", recipe], capsys)
 
 
@@ -46,9 +46,15 @@ def test_missing_recipe(in_tmp, capsys):
 
 
 def test_patch_size_that_does_not_divide_the_image(in_tmp, capsys):
-    recipe = _recipe_with(in_tmp, "patch_size: 7", "patch_size: 5")
+    recipe = _recipe_with(in_tmp, "patch_size: 8, stride: 5", "patch_size: 5")
     err = error_line(["run", recipe], capsys)
     assert "image size 28x28 is not divisible by patch_size 5; resize or crop to a multiple of 5" in err
+
+
+def test_patches_that_do_not_tile_the_image(in_tmp, capsys):
+    recipe = _recipe_with(in_tmp, "patch_size: 8, stride: 5", "patch_size: 8, stride: 6")
+    err = error_line(["run", recipe], capsys)
+    assert "image size 28x28 is not tiled by patch_size 8 at stride 6; use sides of 8 + a multiple of 6" in err
 
 
 def test_missing_full_dataset_names_the_command_that_prepares_it(in_tmp, capsys):
