@@ -40,7 +40,7 @@ def run_zoo(args: list[str], cwd: Path, timeout: float = 300, with_tests: bool =
 
 def error_line(argv: list[str], capsys) -> str:
     """The error line of ``zoo ARGV`` run in this process; asserts exit status 2."""
-    from zoo.cli import main
+    from zoo.commands import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(argv)

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tests.conftest import MICRO_VIT, QUICK, QUICK_BATCH, run_zoo
-from zoo.cli import build_cli
+from zoo.pipeline.recipe import build_cli
 
 TEST_BATCHES = 4
 

@@ -6,9 +6,9 @@ import torch
 
 import zoo
 from tests.conftest import GROUPS, error_line, make_image_folder
-from zoo.cli import main
+from zoo.commands import main
 from zoo.data.fashion_mnist import CLASSES, load_arrays
-from zoo.finetune import GradualUnfreeze, set_trainable
+from zoo.callbacks import GradualUnfreeze, set_trainable
 from zoo.hub.build import build
 
 FAST = ["--precision", "32-true", "--batch-size", "16"]

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from zoo.cli import build_cli
+from zoo.pipeline.recipe import build_cli
 
 RECIPES = sorted((Path(__file__).resolve().parents[1] / "recipes").rglob("*.yaml"))
 # What a twin's trainer shares with its Transformer recipe; each recipe header says which budget.

@@ -4,6 +4,10 @@
 >>> zoo.list_models()                      # the named checkpoints and their metrics
 >>> model = zoo.load("vit-tiny-fashion-mnist")
 >>> model.predict(["shoe.png"])
+>>> zoo.run("recipes/vision/vit_tiny_fashion_mnist_quick.yaml", output="runs/quick")["test/acc"]
+>>> zoo.finetune("vit-tiny-fashion-mnist", data="my_photos/", output="my_model", epochs=5)
+
+Everything is imported when first used, so ``import zoo`` is cheap.
 """
 
 __version__ = "0.1.0"
@@ -24,3 +28,24 @@ def list_models():
     from zoo.hub.registry import list_models as _list_models
 
     return _list_models()
+
+
+def run(recipe, output=None, overrides=(), resume=False, weights_dtype="float32"):
+    """Fit a recipe, test its best checkpoint on held-out data, export a zoo checkpoint -> metrics.
+
+    ``zoo run`` in Python; see :func:`zoo.pipeline.run.run`.
+    """
+    from zoo.pipeline.run import run as _run
+
+    return _run(recipe, output, overrides, resume=resume, weights_dtype=weights_dtype)
+
+
+def finetune(model, data, output, **options):
+    """Fine-tune a classifier checkpoint on a user's folder or CSV -> metrics.
+
+    ``zoo finetune`` in Python (epochs, freeze, new_head, lr, batch_size, precision, ...);
+    see :func:`zoo.pipeline.finetune.finetune`.
+    """
+    from zoo.pipeline.finetune import finetune as _finetune
+
+    return _finetune(model, data, output, **options)

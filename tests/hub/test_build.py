@@ -31,7 +31,7 @@ def test_plain_turns_classes_into_paths_that_build_back():
         "os.system",  # a function outside the allowed packages
         "subprocess.Popen",  # a class outside them
         "builtins.eval",
-        "zoo.cli.os.system",  # inside zoo's namespace by attribute, but os.system itself
+        "zoo.commands.base.os.system",  # inside zoo's namespace by attribute, but os.system itself
         "zoo.hub.build.importlib.import_module",
         "torch.nn.functional.relu",  # allowed prefix, but a function: only classes may be named
     ],

@@ -5,7 +5,7 @@ import json
 from PIL import Image
 
 from tests.conftest import error_line, run_zoo
-from zoo.cli import main
+from zoo.commands import main
 from zoo.hub.registry import list_models
 
 

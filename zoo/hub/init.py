@@ -1,9 +1,11 @@
-"""Start training from a zoo checkpoint's weights (pretrain, then fine-tune), as a callback.
+"""Start training from a zoo checkpoint's weights (pretrain, then fine-tune).
 
-trainer:
-  callbacks:
-    - class_path: zoo.hub.init.InitFromCheckpoint
-      init_args: {checkpoint: runs/bert_tiny_mlm_rotten_tomatoes/checkpoint}
+Recipes name it through the callback :class:`zoo.callbacks.InitFromCheckpoint`::
+
+    trainer:
+      callbacks:
+        - class_path: zoo.callbacks.InitFromCheckpoint
+          init_args: {checkpoint: runs/bert_tiny_mlm_rotten_tomatoes/checkpoint}
 
 ``modules: [backbone]`` takes only the shared Transformer from a checkpoint of another
 modality (an image ViT's backbone for an audio model, as AST starts from ImageNet), the
@@ -14,9 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import lightning as L
-from lightning.pytorch.callbacks import Callback
-from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
 from zoo.errors import ZooError
@@ -24,11 +23,14 @@ from zoo.hub.checkpoint import LoadReport, load_weights, read_checkpoint
 from zoo.hub.registry import resolve
 
 
-def init_from_checkpoint(model: nn.Module, name_or_path: str, modules: Sequence[str] | None = None) -> LoadReport:
+def init_from_checkpoint(
+    model: nn.Module, name_or_path: str, modules: Sequence[str] | None = None, new_head: bool = True
+) -> LoadReport:
     """Load a checkpoint's weights into ``model``.
 
     Without ``modules``, everything but the model's ``classifier`` submodule (e.g. ``head``,
-    which keeps its fresh init whatever the checkpoint holds there: an LM head) must load.
+    which keeps its fresh init whatever the checkpoint holds there: an LM head) must load;
+    with ``new_head=False`` the classifier loads too (the same label set).
     With ``modules`` (top-level submodule names, e.g. ``["backbone"]``), exactly those load
     and every other submodule keeps its fresh init. The report names what was re-initialised.
     """
@@ -47,22 +49,5 @@ def init_from_checkpoint(model: nn.Module, name_or_path: str, modules: Sequence[
             raise ZooError(f"{name_or_path} holds no weights under {', '.join(keep)}")
         return load_weights(model, state, tuple(f"{name}." for name in sorted(children - set(modules))))
     classifier = getattr(model, "classifier", None)
-    reinit = (f"{classifier}.",) if classifier else ()
+    reinit = (f"{classifier}.",) if classifier and new_head else ()
     return load_weights(model, state, reinit)
-
-
-class InitFromCheckpoint(Callback):
-    """Before fitting, load ``checkpoint`` (a name or folder) into the task's ``model``; only the
-    submodules in ``modules`` when given (see :func:`init_from_checkpoint`).
-
-    Only when fitting: testing or re-exporting a finished run does not need the pretraining
-    checkpoint, and a resumed run restores its own weights over these afterwards.
-    """
-
-    def __init__(self, checkpoint: str, modules: list[str] | None = None) -> None:
-        self.checkpoint, self.modules = checkpoint, modules
-
-    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        if stage == "fit":
-            report = init_from_checkpoint(pl_module.model, self.checkpoint, self.modules)
-            rank_zero_info(f"initialised from {self.checkpoint}: {report}")

@@ -24,10 +24,14 @@ class WarmupCosineLR(LambdaLR):
     def __init__(
         self, optimizer: Optimizer, total_steps: int, warmup_fraction: float = 0.05, min_lr_ratio: float = 0.0
     ) -> None:
-        self.total_steps = max(1, int(total_steps))
-        self.warmup_steps = int(warmup_fraction * self.total_steps)
-        self.min_lr_ratio = min_lr_ratio
+        self.warmup_fraction, self.min_lr_ratio = warmup_fraction, min_lr_ratio
+        self.set_total_steps(total_steps)
         super().__init__(optimizer, self.lr_factor)
+
+    def set_total_steps(self, total_steps: int) -> None:
+        """Re-time the schedule to end at ``total_steps`` (``zoo.callbacks.TrainingBudget``)."""
+        self.total_steps = max(1, int(total_steps))
+        self.warmup_steps = int(self.warmup_fraction * self.total_steps)
 
     def lr_factor(self, step: int) -> float:
         if step < self.warmup_steps:

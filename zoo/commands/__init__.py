@@ -1,0 +1,80 @@
+"""The ``zoo`` command: one module per command, each thin over the Python API.
+
+    zoo fit|validate|test|predict --config RECIPE [--key value ...]   LightningCLI as is
+    zoo run RECIPE [--output DIR] [--resume] [--key value ...]        zoo.run
+    zoo export RUN_DIR [--output DIR] [--weights-dtype float16]       zoo.pipeline.run.export
+    zoo list [--index FILE_OR_URL]                                    zoo.list_models
+    zoo predict NAME_OR_DIR INPUT... [--topk K] [--json]              zoo.load(...).predict
+    zoo generate NAME_OR_DIR --prompt TEXT [--max-new-tokens N]       zoo.load(...).generate
+    zoo finetune NAME_OR_DIR --data PATH --output OUT [--epochs N]    zoo.finetune
+    zoo data prepare NAME [--source DIR]                              build a full dataset's cache
+
+Each command module has ``main(argv)``; this one only dispatches, importing the chosen
+module alone, so ``zoo``, ``zoo --help`` and ``zoo list`` answer without loading torch.
+Errors a user can cause print one line (``zoo: error: ...``) and exit 2; set ZOO_DEBUG=1
+to see the traceback instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+from zoo.commands.base import fail, guard
+
+USAGE = """usage: zoo COMMAND ...
+
+commands:
+  fit|validate|test|predict --config RECIPE   Lightning's commands on a recipe (see zoo fit --help)
+  run RECIPE [--output DIR] [--resume]        fit, test the best checkpoint, write DIR/metrics.json
+                                              and the zoo checkpoint DIR/checkpoint
+  export RUN_DIR [--weights-dtype float16]    re-export a finished run's best weights
+  list [--index FILE_OR_URL]                  the named checkpoints and their measured metrics
+  predict NAME_OR_DIR INPUT... [--json]       top-k labels for each image/audio file or text
+  generate NAME_OR_DIR --prompt TEXT          continue a text with a language model (greedy, sample, beam)
+  finetune NAME_OR_DIR --data PATH --output OUT [--epochs N] [--freeze none|backbone|gradual] [--new-head]
+                                              fine-tune a classifier on image or audio folders, CSV/JSONL texts
+  data prepare NAME [--source DIR]            prepare a full dataset (names: {datasets})
+
+Python: zoo.run(recipe, output=...), zoo.finetune(name, data=..., output=...), zoo.load(name).
+"""
+
+# command -> the module whose main(argv) runs it
+COMMANDS = {
+    "run": "zoo.commands.run",
+    "export": "zoo.commands.export",
+    "list": "zoo.commands.list",
+    "predict": "zoo.commands.predict",
+    "generate": "zoo.commands.generate",
+    "finetune": "zoo.commands.finetune",
+    "data": "zoo.commands.data",
+}
+LIGHTNING = ("fit", "validate", "test")  # and predict --config R: LightningCLI as is
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv else None
+    if command in (None, "-h", "--help", "help"):
+        print(usage())
+        return
+    if command in LIGHTNING or (command == "predict" and names_a_recipe(argv[1:])):
+        module, args = "zoo.commands.lightning", argv  # Lightning's own subcommand leads its arguments
+    elif command in COMMANDS:
+        module, args = COMMANDS[command], argv[1:]
+    else:
+        fail(f"unknown command {command!r}; choose one of {', '.join([*LIGHTNING, *COMMANDS])}")
+        return
+    guard(lambda: importlib.import_module(module).main(args))
+
+
+def names_a_recipe(args: Sequence[str]) -> bool:
+    """``zoo predict --config R`` is Lightning's predict; ``zoo predict NAME FILE...`` is zoo's."""
+    return any(arg == "--config" or arg.startswith(("--config=", "-c")) for arg in args)
+
+
+def usage() -> str:
+    from zoo.data.prepare import PREPARERS
+
+    return USAGE.format(datasets=", ".join(PREPARERS))

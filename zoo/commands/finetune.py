@@ -1,0 +1,68 @@
+"""``zoo finetune NAME --data PATH --output OUT``: adapt a zoo classifier to a user's labelled data.
+
+Thin over :func:`zoo.pipeline.finetune.finetune` (``zoo.finetune`` in Python), which builds
+a recipe from the checkpoint and runs it the way ``zoo run`` runs every recipe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from zoo.commands.base import ArgumentParser
+from zoo.commands.run import DTYPES, print_table
+
+FREEZE = ("none", "backbone", "gradual")
+
+
+def main(argv: Sequence[str]) -> dict:
+    parser = ArgumentParser(prog="zoo finetune")
+    parser.add_argument("model", help="a named checkpoint (zoo list), a checkpoint folder, or hf://owner/repo")
+    parser.add_argument(
+        "--data",
+        required=True,
+        help="images: DIR/<label>/*.png or DIR/train|val/<label>/; audio: DIR/<label>/*.wav; text: FILE.csv",
+    )
+    parser.add_argument("--output", required=True, help="where the fine-tuned zoo checkpoint goes")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--freeze", choices=FREEZE, default="none", help="what stays fixed (gradual: unfreeze top-down)")
+    parser.add_argument(
+        "--new-head", action="store_true", help="a new classifier even when the data's labels are the checkpoint's"
+    )
+    parser.add_argument("--text-column", default="text", help="text files: the column holding the text")
+    parser.add_argument("--label-column", default="label", help="text files: the column holding the label")
+    parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--val-fraction", type=float, default=0.2, help="held out per label when DIR has no val/")
+    parser.add_argument("--precision", default="auto", help="auto (by hardware), 32-true, bf16-mixed, 16-mixed, ...")
+    parser.add_argument("--accelerator", default="auto")
+    parser.add_argument("--devices", default="auto")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--weights-dtype", default="float32", choices=DTYPES)
+    parser.add_argument("--workdir", help="Lightning logs, training state and metrics (default: OUTPUT.runs)")
+    parser.add_argument("--resume", action="store_true", help="continue from WORKDIR/lightning/last.ckpt")
+    args = parser.parse_args(argv)
+    from zoo.pipeline.finetune import finetune
+
+    metrics = finetune(
+        args.model,
+        args.data,
+        args.output,
+        epochs=args.epochs,
+        freeze=args.freeze,
+        new_head=True if args.new_head else None,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        val_fraction=args.val_fraction,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        precision=args.precision,
+        accelerator=args.accelerator,
+        devices=args.devices,
+        seed=args.seed,
+        weights_dtype=args.weights_dtype,
+        workdir=args.workdir,
+        resume=args.resume,
+        command=" ".join(["zoo finetune", *argv]),
+    )
+    print_table(metrics)
+    return metrics

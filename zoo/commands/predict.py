@@ -1,0 +1,31 @@
+"""``zoo predict NAME_OR_DIR INPUT...``: top-k labels; ``--json``: one JSON object per line.
+
+Image and audio models take files; a text model takes the texts themselves (quote each one).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from zoo.commands.base import ArgumentParser
+
+
+def main(argv: Sequence[str]) -> None:
+    parser = ArgumentParser(prog="zoo predict")
+    parser.add_argument("model", help="a named checkpoint (zoo list), a checkpoint folder, or hf://owner/repo")
+    parser.add_argument(
+        "inputs", nargs="+", help="image or audio files for an image or audio model; texts (quoted) for a text model"
+    )
+    parser.add_argument("--topk", type=int, default=3, help="labels to show per input")
+    parser.add_argument("--json", action="store_true", help="one JSON object per input line")
+    args = parser.parse_args(argv)
+    from zoo.hub.pretrained import load
+
+    for result in load(args.model).predict(args.inputs, topk=args.topk):
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(result["input"])
+            for label, prob in result["topk"]:
+                print(f"  {prob:7.2%}  {label}")

@@ -1,0 +1,247 @@
+"""Fine-tuning as a recipe: a zoo checkpoint adapted to a user's labelled data.
+
+:func:`finetune_recipe` builds a recipe-shaped dict from a checkpoint: the checkpoint's model
+config, weights loaded by ``InitFromCheckpoint``, the user's data read as the checkpoint
+reads (image folders ``DIR/<label>/*.png``, audio folders ``DIR/<label>/*.wav`` or CSV/JSONL
+texts), the freeze strategy as a callback and trainer settings. :func:`finetune` runs it
+through :func:`zoo.pipeline.run.run`, the path every recipe takes; the resolved recipe is
+saved as ``<workdir>/recipe.yaml`` and ``zoo run`` can run it again.
+
+The head is kept when every label of the data is one of the checkpoint's (in the
+checkpoint's order); otherwise the classifier is replaced by a fresh one for the data's
+labels (``new_head=True`` forces that).
+
+    >>> import zoo
+    >>> zoo.finetune("vit-tiny-fashion-mnist", data="my_photos/", output="my_model", epochs=5)
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from zoo.errors import ZooError
+from zoo.hub.checkpoint import DTYPES, check_destination
+from zoo.hub.pretrained import Pretrained, load
+from zoo.hub.registry import resolve
+from zoo.pipeline.run import run
+from zoo.precision import AUTO, resolve_precision
+
+READERS = ("image", "audio", "text")  # the preprocessing kinds whose data zoo finetune reads
+FREEZE = ("none", "backbone", "gradual")
+DATA_MODULES = {
+    "image": "zoo.data.image_folder.ImageFolderDataModule",
+    "audio": "zoo.data.audio_folder.AudioFolderDataModule",
+    "text": "zoo.data.text_files.TextFileDataModule",
+}
+
+
+def finetune(
+    model: str | Path,
+    data: str | Path,
+    output: str | Path,
+    epochs: int = 10,
+    freeze: str = "none",
+    new_head: bool | None = None,
+    lr: float = 5e-4,
+    batch_size: int = 32,
+    val_fraction: float = 0.2,
+    text_column: str = "text",
+    label_column: str = "label",
+    precision: str = AUTO,
+    accelerator: str = "auto",
+    devices: str | int = "auto",
+    seed: int = 0,
+    weights_dtype: str = "float32",
+    workdir: str | Path | None = None,
+    resume: bool = False,
+    command: str | None = None,
+) -> dict:
+    """Fine-tune classifier checkpoint ``model`` on ``data``; write the result as a zoo checkpoint.
+
+    Args:
+        model: a named checkpoint (``zoo list``), a checkpoint folder or URL.
+        data: images ``DIR/<label>/*.png`` (or ``DIR/train|val|test/<label>/``), audio
+            ``DIR/<label>/*.wav``, or texts in a CSV/JSONL file with text and label columns.
+        output: the fine-tuned zoo checkpoint's folder.
+        epochs: training epochs.
+        freeze: "none" trains everything; "backbone" the classifier alone (a linear probe);
+            "gradual" unfreezes layer groups top-down, one more each epoch.
+        new_head: None: a new classifier exactly when the data has labels the checkpoint
+            lacks; True: always a new one; False: keep the checkpoint's (its labels only).
+        lr: AdamW's peak learning rate (weight decay 0.05, warm-up then cosine decay).
+        batch_size: examples per batch on each device.
+        val_fraction: share of each label held out for validation when the data has no val split.
+        text_column, label_column: the columns of a text file.
+        precision: "auto" (by hardware, see :mod:`zoo.precision`) or a Lightning precision.
+        accelerator, devices: as Lightning's Trainer takes them.
+        seed: seeds weights of a new head, data order and augmentation.
+        weights_dtype: how the checkpoint stores weights (float32, float16, bfloat16).
+        workdir: training state, logs and metrics (default: ``OUTPUT.runs`` beside ``output``).
+        resume: continue a killed fine-tune from ``workdir/lightning/last.ckpt``.
+        command: the command the card gives to reproduce it.
+
+    Returns:
+        The metrics written to ``workdir/metrics.json`` (and the checkpoint's ``metrics.json``).
+    """
+    _check_options(epochs, batch_size, lr, freeze, weights_dtype)
+    output = check_destination(Path(output))
+    folder, _ = resolve(model)
+    pretrained = load(folder)
+    recipe, head_line = finetune_recipe(
+        pretrained, folder, data, epochs, freeze, new_head, lr, batch_size, val_fraction, text_column, label_column,
+        precision, accelerator, devices, seed,
+    )  # fmt: skip
+    print(f"zoo finetune: {head_line}")
+    workdir = Path(workdir) if workdir else output.with_name(output.name + ".runs")
+    extra = {"base": str(model), "freeze": freeze}
+    return run(
+        recipe,
+        workdir,
+        resume=resume,
+        weights_dtype=weights_dtype,
+        checkpoint=output,
+        command=command or f"zoo finetune {model} --data {data} --output {output}",
+        provenance=f"fine-tuned from {model}",
+        extra_metrics=extra,
+    )
+
+
+def finetune_recipe(
+    pretrained: Pretrained,
+    folder: Path,
+    data: str | Path,
+    epochs: int = 10,
+    freeze: str = "none",
+    new_head: bool | None = None,
+    lr: float = 5e-4,
+    batch_size: int = 32,
+    val_fraction: float = 0.2,
+    text_column: str = "text",
+    label_column: str = "label",
+    precision: str = AUTO,
+    accelerator: str = "auto",
+    devices: str | int = "auto",
+    seed: int = 0,
+) -> tuple[dict, str]:
+    """The recipe that fine-tunes ``pretrained`` (read from checkpoint folder ``folder``) on
+    ``data``, and one line saying whether the head is kept. Arguments as :func:`finetune`'s."""
+    kind = pretrained.preprocessing.kind
+    if pretrained.kind != "classification":
+        raise ZooError(f"{folder} is a {pretrained.task} model; zoo finetune trains classifiers")
+    if kind not in READERS:
+        raise ZooError(f"fine-tuning on {kind} data is not supported yet (supported: {', '.join(READERS)})")
+    data_args = _data_args(kind, pretrained, folder, data, val_fraction, batch_size, text_column, label_column)
+    found = _labels_of(kind, data_args)
+    labels, keep_head, line = _choose_head(found, pretrained.labels, new_head)
+    data_args["classes"] = labels
+    callbacks = [
+        {
+            "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
+            "init_args": {"monitor": "val/acc", "mode": "max", "save_last": True, "filename": "best-{epoch}"},
+        },
+        {"class_path": "lightning.pytorch.callbacks.RichProgressBar"},
+        {"class_path": "zoo.callbacks.InitFromCheckpoint", "init_args": {"checkpoint": str(folder), "new_head": not keep_head}},
+        *_freeze_callbacks(freeze, epochs),
+    ]
+    recipe = {
+        "seed_everything": seed,
+        "trainer": {
+            "accelerator": accelerator,
+            "devices": devices,
+            "precision": None if precision == AUTO else resolve_precision(precision, accelerator),
+            "max_epochs": epochs,
+            "log_every_n_steps": 10,
+            "logger": [
+                {"class_path": "lightning.pytorch.loggers.CSVLogger", "init_args": {"save_dir": ".", "name": "csv"}},
+                {
+                    "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
+                    "init_args": {"save_dir": ".", "name": "tensorboard"},
+                },
+            ],
+            "callbacks": callbacks,
+        },
+        "model": {
+            "class_path": "zoo.tasks.classification.ClassificationTask",
+            "init_args": {
+                "model": pretrained.config["model"],
+                "num_classes": len(labels),
+                "optimizer": {"class_path": "torch.optim.AdamW", "init_args": {"lr": lr, "weight_decay": 0.05}},
+                "lr_scheduler": {"class_path": "zoo.tasks.schedules.WarmupCosineLR", "init_args": {"warmup_fraction": 0.1}},
+            },
+        },
+        "data": {"class_path": DATA_MODULES[kind], "init_args": data_args},
+    }
+    return recipe, line
+
+
+def _data_args(
+    kind: str,
+    pretrained: Pretrained,
+    folder: Path,
+    data: str | Path,
+    val_fraction: float,
+    batch_size: int,
+    text_column: str,
+    label_column: str,
+) -> dict:
+    """The data module's arguments: the user's data, read as the checkpoint reads."""
+    args = {"root": str(Path(data).resolve()), "val_fraction": val_fraction, "batch_size": batch_size}
+    if kind == "text":
+        p = pretrained.preprocessing
+        return {**args, "text_column": text_column, "label_column": label_column, "tokenizer": str(folder), "max_len": p.max_len}
+    return {**args, "preprocessing": pretrained.preprocessing.to_dict()}
+
+
+def _labels_of(kind: str, data_args: dict) -> list[str]:
+    """The data's labels, sorted: the data module scans (and checks) the folder or file."""
+    from zoo.data.preprocessing import preprocessing_from_dict
+
+    module, _, name = DATA_MODULES[kind].rpartition(".")
+    args = dict(data_args)
+    if "preprocessing" in args:
+        args["preprocessing"] = preprocessing_from_dict(args["preprocessing"])
+    return list(getattr(importlib.import_module(module), name)(**args).classes)
+
+
+def _choose_head(found: Sequence[str], known: Sequence[str], new_head: bool | None) -> tuple[list[str], bool, str]:
+    """(label order, whether the checkpoint's head is kept, one line saying which)."""
+    unknown = [label for label in found if label not in known]
+    if new_head is False and unknown:
+        raise ZooError(f"labels {_shown(unknown)} are not among the checkpoint's {len(known)} labels; a new head is needed")
+    if new_head or unknown:
+        kept = [label for label in found if label in known]
+        why = "as asked" if not unknown else f"{_shown(unknown)} {'is' if len(unknown) == 1 else 'are'} new"
+        return list(found), False, (
+            f"a new head for {len(found)} labels ({why}; "
+            f"{'also in the checkpoint: ' + _shown(kept) if kept else 'none of them in the checkpoint'})"
+        )
+    return list(known), True, f"keeping the checkpoint's head and its {len(known)} labels ({len(found)} in the data)"
+
+
+def _freeze_callbacks(freeze: str, epochs: int) -> list[dict]:
+    if freeze == "backbone":
+        return [{"class_path": "zoo.callbacks.FreezeBackbone"}]
+    if freeze == "gradual":
+        return [{"class_path": "zoo.callbacks.GradualUnfreeze", "init_args": {"max_epochs": epochs}}]
+    return []
+
+
+def _shown(labels: Sequence[str], most: int = 5) -> str:
+    text = ", ".join(map(repr, labels[:most]))
+    return text + (f" and {len(labels) - most} more" if len(labels) > most else "")
+
+
+def _check_options(epochs: int, batch_size: int, lr: float, freeze: str, weights_dtype: str) -> None:
+    for name, value, ok in (
+        ("epochs", epochs, epochs >= 1),
+        ("batch size", batch_size, batch_size >= 1),
+        ("learning rate", lr, lr >= 0),
+    ):
+        if not ok:
+            raise ZooError(f"{name} {value!r} is not valid; give a positive number")
+    if freeze not in FREEZE:
+        raise ZooError(f"freeze {freeze!r} is not one of {', '.join(FREEZE)}")
+    if weights_dtype not in DTYPES:
+        raise ZooError(f"weights dtype {weights_dtype!r} is not one of {', '.join(DTYPES)}")
