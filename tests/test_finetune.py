@@ -2,13 +2,14 @@
 
 import json
 
+import pytest
 import torch
 
 import zoo
 from tests.conftest import GROUPS, error_line, make_image_folder
+from zoo.callbacks import GradualUnfreeze, set_trainable
 from zoo.commands import main
 from zoo.data.fashion_mnist import CLASSES, load_arrays
-from zoo.callbacks import GradualUnfreeze, set_trainable
 from zoo.hub.build import build
 
 FAST = ["--precision", "32-true", "--batch-size", "16"]
@@ -148,3 +149,33 @@ def test_a_resnet_gets_a_new_fc_for_new_labels(tmp_path):
     assert new_config["init_args"]["num_classes"] == 3 and model(torch.zeros(1, 1, 28, 28)).shape == (1, 3)
     set_trainable(model, 0)
     assert {n for n, p in model.named_parameters() if p.requires_grad} == {"fc.weight", "fc.bias"}
+
+
+@pytest.mark.parametrize("freeze", ["backbone", "gradual"])
+def test_frozen_layers_do_not_change_at_all(freeze, tmp_path):
+    """Weights and BatchNorm statistics of every frozen layer stay bit-identical; the head trains."""
+    from PIL import Image
+
+    from zoo.data.fashion_mnist import FashionMNISTDataModule
+    from zoo.hub.export import export_checkpoint
+
+    torch.manual_seed(0)
+    config = {
+        "class_path": "zoo.baselines.resnet.CifarResNet",
+        "init_args": {"num_classes": 10, "in_chans": 1, "widths": [8, 16], "depths": [1, 1]},
+    }
+    data = FashionMNISTDataModule()
+    labels = [c.replace("/", "-") for c in data.classes]  # folder names cannot hold "/"
+    base = export_checkpoint(tmp_path / "r", build(config), config, labels, data.preprocessing, {}, "-", "-")
+    arrays = load_arrays("embedded")
+    for i in range(80):
+        folder = tmp_path / "same" / labels[arrays["train_labels"][i]]
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(arrays["train_images"][i]).save(folder / f"{i}.png")
+    # gradual over 4 epochs opens groups from epoch 1 on: a 1-epoch run trains the head alone
+    epochs = 2 if freeze == "backbone" else 1
+    zoo.finetune(base, tmp_path / "same", tmp_path / "tuned", epochs=epochs, freeze=freeze, lr=1e-2,
+                 batch_size=16, precision="32-true")  # fmt: skip
+    before, after = zoo.load(base).model.state_dict(), zoo.load(tmp_path / "tuned").model.state_dict()
+    changed = {name for name in before if not torch.equal(before[name], after[name])}
+    assert changed == {"fc.weight", "fc.bias"}

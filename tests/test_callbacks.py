@@ -1,0 +1,58 @@
+"""zoo.callbacks: the training budget, and frozen layers that do not change at all."""
+
+from functools import partial
+
+import lightning as L
+import pytest
+import torch
+
+from zoo.baselines.resnet import CifarResNet
+from zoo.callbacks import TrainingBudget
+from zoo.data.fashion_mnist import FashionMNISTDataModule
+from zoo.tasks.classification import ClassificationTask
+from zoo.tasks.schedules import WarmupCosineLR
+
+STEPS_PER_EPOCH = 5
+
+
+def _fit(budget: TrainingBudget, max_epochs: int = 4) -> tuple[L.Trainer, ClassificationTask]:
+    torch.manual_seed(0)
+    task = ClassificationTask(
+        CifarResNet(10, in_chans=1, widths=(8, 16), depths=(1, 1)),
+        num_classes=10,
+        lr_scheduler=partial(WarmupCosineLR, warmup_fraction=0.2),
+    )
+    trainer = L.Trainer(
+        max_epochs=max_epochs,
+        limit_train_batches=STEPS_PER_EPOCH,
+        limit_val_batches=1,
+        callbacks=[budget],
+        accelerator="cpu",
+        precision="32-true",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(task, datamodule=FashionMNISTDataModule(batch_size=16))
+    return trainer, task
+
+
+def test_a_budget_too_small_for_the_epochs_trains_fewer_on_a_schedule_that_ends_with_them():
+    trainer, _ = _fit(TrainingBudget(train_seconds=1e-6, calibration_steps=3, skip_steps=1))
+    assert trainer.current_epoch == 1 and trainer.global_step == STEPS_PER_EPOCH
+    schedule = trainer.lr_scheduler_configs[0].scheduler
+    assert schedule.total_steps == STEPS_PER_EPOCH and schedule.warmup_steps == 1  # re-timed to the new end
+    assert schedule.get_last_lr()[0] == pytest.approx(0.0, abs=1e-12)  # decayed to its minimum
+
+
+def test_a_budget_that_fits_keeps_the_recipes_epochs():
+    budget = TrainingBudget(train_seconds=1e6, calibration_steps=3, skip_steps=1)
+    trainer, _ = _fit(budget, max_epochs=2)
+    assert trainer.current_epoch == 2 and budget.epochs == 2
+    assert budget.metrics() == {"budget_train_seconds": 1e6, "budget_epochs": 2}
+
+
+def test_budget_arguments_are_checked():
+    with pytest.raises(ValueError, match="calibration_steps > skip_steps"):
+        TrainingBudget(train_seconds=10, calibration_steps=5, skip_steps=5)
