@@ -8,6 +8,7 @@ median over step pairs of timm's step time / zoo's (a paired estimate, robust to
 
     python benchmarks/backbone_vs_timm.py                   # both cases, CPU or the GPU
     python benchmarks/backbone_vs_timm.py --cases vit_tiny_4_32 --steps 20
+    python benchmarks/backbone_vs_timm.py --precision both   # bf16 even where it is emulated
 
 Prints a Markdown table with images/s and ``ratio zoo/timm`` (> 1 means zoo is faster).
 """
@@ -21,7 +22,7 @@ from functools import partial
 import timm
 import torch
 import torch.nn.functional as F
-from timing import paired_seconds, summarize, train_step
+from timing import add_timing_args, apply_timing_args, paired_seconds, summarize, train_step
 from torch import nn
 
 from zoo.models import vision_transformer
@@ -66,18 +67,14 @@ def measure(case: Case, bf16: bool, steps: int, warmup: int, device: torch.devic
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
-    parser.add_argument("--steps", type=int, default=20, help="timed steps per model and precision")
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    add_timing_args(parser, steps=20, warmup=3)
     args = parser.parse_args()
-    device = torch.device(args.device)
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    print(f"torch {torch.__version__}, timm {timm.__version__}, {where}\n")
+    device, precisions = apply_timing_args(args, f"timm {timm.__version__}")
     print("| case | batch | precision | zoo img/s | timm img/s | ratio zoo/timm |")
     print("|---|---:|---|---:|---:|---:|")
     for name in args.cases:
         case = CASES[name]
-        for bf16 in (False, True):
+        for bf16 in precisions:
             ips = measure(case, bf16, args.steps, args.warmup, device)
             precision = "bf16 autocast" if bf16 else "fp32"
             print(

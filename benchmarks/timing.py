@@ -15,6 +15,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from zoo.precision import cpu_description, cpu_has_native_bf16
+
 
 def train_step(loss_fn: Callable[[], Tensor], optimizer: torch.optim.Optimizer, bf16: bool, device_type: str) -> None:
     with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
@@ -54,19 +56,32 @@ def summarize(seconds: dict[str, list[float]], units: int) -> dict[str, float | 
     return result
 
 
-def add_timing_args(parser: argparse.ArgumentParser) -> None:
+def add_timing_args(parser: argparse.ArgumentParser, steps: int = 10, warmup: int = 2) -> None:
     """--steps, --warmup, --precision, --device, --threads."""
-    parser.add_argument("--steps", type=int, default=10, help="timed steps (or generate calls) per model")
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--precision", choices=["fp32", "bf16", "both"], default="both")
+    parser.add_argument("--steps", type=int, default=steps, help="timed steps (or generate calls) per model")
+    parser.add_argument("--warmup", type=int, default=warmup)
+    parser.add_argument(
+        "--precision",
+        choices=["auto", "fp32", "bf16", "both"],
+        default="auto",
+        help="auto: fp32, and bf16 autocast where the device computes bf16 natively (emulated bf16 is skipped)",
+    )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="CPU threads (intra-op)")
 
 
 def apply_timing_args(args: argparse.Namespace, versions: str) -> tuple[torch.device, list[bool]]:
-    """Set the thread count, print the versions and the device; returns (device, [bf16?, ...])."""
+    """Set the thread count, print the versions, the device and its bf16 support; returns
+    (device, [bf16?, ...]). Figures compare only within one run: the CPU under a benchmark
+    changes between days (AVX-512 BF16 on some, AVX2 on others)."""
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    if device.type == "cuda":
+        where, native = torch.cuda.get_device_name(device), torch.cuda.is_bf16_supported()
+    else:
+        where, native = f"CPU {cpu_description()}, {torch.get_num_threads()} threads", cpu_has_native_bf16()
     print(f"torch {torch.__version__}, {versions}, {where}\n")
-    return device, {"fp32": [False], "bf16": [True], "both": [False, True]}[args.precision]
+    if args.precision == "auto" and not native:
+        print("bf16 skipped: this device emulates it (pass --precision bf16 to time it anyway)\n")
+    auto = [False, True] if native else [False]
+    return device, {"auto": auto, "fp32": [False], "bf16": [True], "both": [False, True]}[args.precision]
