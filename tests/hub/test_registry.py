@@ -8,7 +8,7 @@ import yaml
 import zoo
 from zoo.errors import ZooError
 from zoo.hub import registry
-from zoo.hub.checkpoint import sha256_of
+from zoo.hub.files import sha256_of
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 
 from zoo.errors import ZooError
-from zoo.hub.checkpoint import CARD, CONFIG, METRICS, WEIGHTS, sha256_of
+from zoo.hub.files import CARD, CONFIG, METRICS, WEIGHTS, sha256_of
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
