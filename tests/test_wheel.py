@@ -1,13 +1,34 @@
 """The shipped checkpoints load from a non-editable wheel install, offline, outside the checkout."""
 
+import importlib.util
+import site
 import subprocess
 import sys
+import sysconfig
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
 from zoo.hub.registry import list_models
+
+
+def see_these_packages(python: Path) -> None:
+    """Let the venv of ``python`` import this interpreter's packages (torch & co.), after its own.
+
+    A .pth file in its site-packages lists the site-packages of the interpreter running pytest
+    (a venv's, not only the base interpreter's, which is all --system-site-packages would show).
+    Plain paths go after the venv's own site-packages, and the .pth files in them (an editable
+    zoo among them) are not run: the wheel's zoo is the one imported.
+    """
+    ours = [*site.getsitepackages(), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+    if site.ENABLE_USER_SITE:
+        ours.append(site.getusersitepackages())
+    code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    theirs = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True).stdout.strip()
+    lines = [path for path in dict.fromkeys(ours) if Path(path).is_dir()]
+    (Path(theirs) / "zoo_test_outer_site.pth").write_text("\n".join(lines) + "\n")
 
 
 @pytest.mark.slow
@@ -34,13 +55,18 @@ def test_wheel_install_loads_every_named_checkpoint(tmp_path):
     )
     wheel = next((tmp_path / "dist").glob("zoo-*.whl"))
     venv = tmp_path / "venv"
-    # The venv sees torch & co. from this interpreter, and only the wheel's zoo.
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", venv], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True, timeout=120)
     python = venv / "bin" / "python"
-    subprocess.run([python, "-m", "pip", "install", "--no-deps", "--no-index", "-q", wheel], check=True, timeout=300)
+    # -I: isolated from PYTHONPATH (a checkout on it would shadow the wheel) and from the user's site.
+    subprocess.run(
+        [python, "-I", "-m", "pip", "install", "--no-deps", "--no-index", "-q", wheel], check=True, timeout=300
+    )
+    see_these_packages(python)
+    torch_here = importlib.util.find_spec("torch").origin
     script = textwrap.dedent(f"""
         import zoo, torch
         assert zoo.__file__.startswith({str(venv)!r}), zoo.__file__
+        assert torch.__file__ == {torch_here!r}, torch.__file__  # this interpreter's packages, not the base's
         for name in {names!r}:
             model = zoo.load(name)
             p = model.preprocessing
@@ -57,7 +83,7 @@ def test_wheel_install_loads_every_named_checkpoint(tmp_path):
         print("loaded", len({names!r}))
     """)
     result = subprocess.run(
-        [python, "-c", script], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=300
+        [python, "-I", "-c", script], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == f"loaded {len(names)}"

@@ -14,20 +14,24 @@ __version__ = "0.1.0"
 
 
 def load(name_or_path, device="cpu"):
-    """A named checkpoint, a checkpoint directory or ``hf://owner/repo`` -> a ready model.
+    """A named checkpoint, a checkpoint directory, a folder URL (``https://host/zoo/name/``,
+    ``file://...``) or ``hf://owner/repo[@revision]`` -> a ready model.
 
-    See :func:`zoo.hub.pretrained.load`.
+    Names come from the shipped table and those in ``$ZOO_INDEX``. A folder URL given
+    directly is downloaded once and cached, but no table gives its sha256, so nothing checks
+    it. See :func:`zoo.hub.pretrained.load` and :func:`zoo.hub.registry.resolve`.
     """
     from zoo.hub.pretrained import load as _load
 
     return _load(name_or_path, device)
 
 
-def list_models():
-    """The table of named checkpoints (see ``zoo list``); :func:`zoo.hub.registry.list_models`."""
+def list_models(extra_index=None):
+    """The named checkpoints (see ``zoo list``): the shipped table, then ``extra_index`` (paths or
+    URLs of index.yaml files; default: those in ``$ZOO_INDEX``). See :func:`zoo.hub.registry.list_models`."""
     from zoo.hub.registry import list_models as _list_models
 
-    return _list_models()
+    return _list_models(extra_index)
 
 
 def run(recipe, output=None, overrides=(), resume=False, weights_dtype="float32"):

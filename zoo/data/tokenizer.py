@@ -19,8 +19,8 @@ from typing import Literal
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
 from zoo.errors import ZooError
+from zoo.hub.files import TOKENIZER  # the checkpoint format names the file
 
-TOKENIZER = "tokenizer.json"
 SPECIAL_TOKENS = {
     "encoder": ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
     "causal": ["<pad>", "<|endoftext|>"],

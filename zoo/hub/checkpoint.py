@@ -13,7 +13,6 @@ place, so a crash never leaves half a checkpoint under the final name.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -27,21 +26,10 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
-from zoo.data.tokenizer import TOKENIZER
 from zoo.errors import ZooError
+from zoo.hub.files import CARD, CONFIG, EXTRA_FILES, FILES, METRICS, WEIGHTS, sha256_of
 
-WEIGHTS, CONFIG, METRICS, CARD = "model.safetensors", "config.yaml", "metrics.json", "card.md"
-FILES = (WEIGHTS, CONFIG, METRICS, CARD)
-EXTRA_FILES = (TOKENIZER,)  # written by the preprocessing that needs them
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def tied_aliases(model: nn.Module) -> dict[str, str]:

@@ -1,16 +1,21 @@
-"""The table of named checkpoints, and finding a checkpoint's directory from a name.
+"""The tables of named checkpoints, and finding a checkpoint's directory from a name or a URL.
 
 ``checkpoints/index.yaml`` (installed as ``zoo.checkpoints``) lists each name with:
 
     name:     vit-tiny-fashion-mnist
-    location: vit-tiny-fashion-mnist   # a folder beside index.yaml, an http(s)/file URL
-                                       # of a folder, or hf://owner/repo on the Hugging Face Hub
+    location: vit-tiny-fashion-mnist   # a folder beside index.yaml, an http(s)/file URL of a
+                                       # folder, or hf://owner/repo[@revision] on the Hugging Face Hub
     sha256:   digest of model.safetensors
     task:     image-classification
     metrics:  {test/acc: ..., ...}     # measured, as in the checkpoint's metrics.json
 
-Downloads go to ``$ZOO_HOME/checkpoints`` (default ``~/.cache/zoo/checkpoints``) and are
-checked against the sha256 before use.
+A team hosts its own zoo with a table in the same format (a path or URL of an ``index.yaml``)
+named by ``$ZOO_INDEX`` or the ``extra_index`` argument; its rows come after the shipped ones,
+and its relative locations are folders beside that ``index.yaml`` (on the same server).
+
+Remote checkpoints are fetched by :mod:`zoo.hub.download` into ``$ZOO_HOME/checkpoints``
+(default ``~/.cache/zoo/checkpoints``) and checked against the table's sha256 before use.
+Torch-free: ``zoo list`` reads the tables quickly.
 """
 
 from __future__ import annotations
@@ -19,10 +24,10 @@ import http.client
 import json
 import os
 import re
-import shutil
-import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -30,14 +35,16 @@ from pathlib import Path
 import yaml
 
 from zoo.errors import ZooError
-from zoo.hub.checkpoint import CARD, CONFIG, METRICS, WEIGHTS, sha256_of
+from zoo.hub.download import HUB, TIMEOUT, URLS, fetch_folder, fetch_hub
+from zoo.hub.files import METRICS, WEIGHTS, sha256_of
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+INDEX = "index.yaml"
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One row of the table."""
+    """One row of a table; ``table`` is the index.yaml it was read from ("" for the shipped one)."""
 
     name: str
     location: str
@@ -45,12 +52,22 @@ class Entry:
     task: str
     metrics: dict = field(default_factory=dict)
     description: str = ""
+    table: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if not NAME.fullmatch(self.name) or ".." in self.name:
             raise ZooError(f"checkpoint table: bad name {self.name!r} (letters, digits, '.', '_', '-')")
-        if "://" not in self.location and not (NAME.fullmatch(self.location) and ".." not in self.location):
+        if "://" in self.location:
+            if not self.location.startswith((HUB, *URLS)):
+                raise ZooError(
+                    f"checkpoint table: location {self.location!r} must be an http(s)://, file:// or hf:// URL"
+                )
+        elif not (NAME.fullmatch(self.location) and ".." not in self.location):
             raise ZooError(f"checkpoint table: location {self.location!r} must be a folder beside index.yaml or a URL")
+
+    def row(self) -> dict:
+        """The entry as written in index.yaml."""
+        return {key: value for key, value in vars(self).items() if key != "table"}
 
 
 def shipped_dir() -> Path:
@@ -58,93 +75,114 @@ def shipped_dir() -> Path:
     return Path(str(resources.files("zoo.checkpoints")))
 
 
-def list_models() -> list[Entry]:
-    """Every named checkpoint, in table order."""
-    rows = yaml.safe_load((shipped_dir() / "index.yaml").read_text()) or []
-    return [Entry(**row) for row in rows]
+def list_models(extra_index: Sequence[str] | None = None) -> list[Entry]:
+    """Every named checkpoint: the shipped table's rows, then each extra table's, in order.
+
+    Args:
+        extra_index: paths or URLs of index.yaml files in the shipped table's format; when
+            None, those in ``$ZOO_INDEX`` (separated by commas, or by os.pathsep between paths).
+
+    A name in two tables is an error naming both: which one ``zoo.load(name)`` meant is unclear.
+    """
+    entries: dict[str, Entry] = {}
+    for table in [str(shipped_dir() / INDEX), *extra_tables(extra_index)]:
+        for entry in read_index(table):
+            if entry.name in entries:
+                raise ZooError(
+                    f"checkpoint name {entry.name!r} is in both {entries[entry.name].table} and {table}; "
+                    "rename it in one of them"
+                )
+            entries[entry.name] = entry
+    return list(entries.values())
 
 
-def find(name: str) -> Entry | None:
-    return next((entry for entry in list_models() if entry.name == name), None)
+def extra_tables(extra_index: Sequence[str] | None = None) -> list[str]:
+    """``extra_index``, or the tables ``$ZOO_INDEX`` names (a URL may hold ':', so only commas split it)."""
+    if extra_index is not None:
+        return list(extra_index)
+    parts = [part.strip() for part in os.environ.get("ZOO_INDEX", "").split(",")]
+    return [piece for part in parts for piece in ([part] if "://" in part else part.split(os.pathsep)) if piece]
 
 
-def cache_home() -> Path:
-    return Path(os.environ.get("ZOO_HOME") or Path.home() / ".cache" / "zoo") / "checkpoints"
+def read_index(table: str) -> list[Entry]:
+    """The rows of one index.yaml, a path or an http(s)/file URL; each problem is one ZooError naming it."""
+    try:
+        rows = yaml.safe_load(_read_text(table)) or []
+    except yaml.YAMLError as err:
+        raise ZooError(f"checkpoint table {table} is not valid YAML: {str(err).splitlines()[0]}") from None
+    if not isinstance(rows, list):
+        raise ZooError(f"checkpoint table {table} must be a list of rows (name, location, sha256, task, metrics)")
+    return [_entry(row, table) for row in rows]
 
 
-def resolve(name_or_path: str | Path) -> tuple[Path, str | None]:
-    """A local directory, a table name or ``hf://owner/repo`` -> (local directory, expected sha256).
+def _read_text(table: str) -> str:
+    try:
+        if "://" in table:
+            with urllib.request.urlopen(table, timeout=TIMEOUT) as response:
+                return response.read().decode()
+        return Path(table).read_text()
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
+        raise ZooError(f"cannot read checkpoint table {table} ({err}); check ZOO_INDEX or extra_index") from None
 
-    A directory that exists wins over a name; a name is fetched (and cached) if remote.
+
+def _entry(row: object, table: str) -> Entry:
+    allowed = {"name", "location", "sha256", "task", "metrics", "description"}
+    if not isinstance(row, dict) or not {"name", "location", "sha256", "task"} <= set(row) <= allowed:
+        keys = sorted(row) if isinstance(row, dict) else type(row).__name__
+        raise ZooError(
+            f"checkpoint table {table}: a row has {keys}; each needs name, location, sha256, task "
+            "(and may have metrics, description)"
+        )
+    return Entry(**row, table=table)
+
+
+def resolve(name_or_path: str | Path, extra_index: Sequence[str] | None = None) -> tuple[Path, str | None]:
+    """A local directory, a table name, a folder URL or ``hf://owner/repo[@revision]``
+    -> (local directory, expected sha256 of its weights, or None when no table gives one).
+
+    A directory that exists wins over a name; a name is looked up in the shipped table and
+    the extra ones (``extra_index``, else ``$ZOO_INDEX``) and fetched (and cached) if remote.
+    A folder URL given directly (``https://host/zoo/my-model/``, ``file://...``) is downloaded
+    into the cache once, keyed by the URL, and reused from there; no table gives its sha256,
+    so there is nothing to check it against (use a table row to have it checked).
     """
     path = Path(name_or_path)
     if path.is_dir():
         return path, None
     text = str(name_or_path)
-    if text.startswith("hf://"):
-        return _from_hub(text.removeprefix("hf://")), None
-    entry = find(text)
+    if text.startswith(HUB):
+        return fetch_hub(text), None
+    if text.startswith(URLS):
+        return fetch_folder(text), None
+    entries = list_models(extra_index)
+    entry = next((e for e in entries if e.name == text), None)
     if entry is None:
-        names = ", ".join(e.name for e in list_models()) or "none"
+        names = ", ".join(e.name for e in entries) or "none"
         raise ZooError(
             f"{text!r} is neither a checkpoint directory nor a named checkpoint (names: {names}); see zoo list"
         )
-    if entry.location.startswith("hf://"):
-        return _from_hub(entry.location.removeprefix("hf://")), entry.sha256
+    location = where(entry)
+    if location.startswith(HUB):
+        return fetch_hub(location, entry.sha256), entry.sha256
+    if location.startswith(URLS):
+        return fetch_folder(location, entry.sha256, entry.name), entry.sha256
+    return Path(location), entry.sha256
+
+
+def where(entry: Entry) -> str:
+    """The entry's location, a relative one joined to the folder (or URL) of its table."""
     if "://" in entry.location:
-        return _from_url(entry), entry.sha256
-    return shipped_dir() / entry.location, entry.sha256
-
-
-def _from_url(entry: Entry) -> Path:
-    """Download a checkpoint folder at an http(s) or file URL once; reuse the cached copy."""
-    target = cache_home() / f"{entry.name}-{entry.sha256[:12]}"
-    if (target / WEIGHTS).is_file() and sha256_of(target / WEIGHTS) == entry.sha256:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
-    try:
-        for name in (WEIGHTS, CONFIG, METRICS, CARD):
-            url = entry.location.rstrip("/") + "/" + name
-            try:
-                with urllib.request.urlopen(url, timeout=60) as response, open(tmp / name, "wb") as f:
-                    shutil.copyfileobj(response, f)
-            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
-                if name in (METRICS, CARD):
-                    (tmp / name).unlink(missing_ok=True)  # optional: absent, never half there
-                    continue
-                raise ZooError(
-                    f"cannot download {url} ({err}); check the connection, or load a local checkpoint directory"
-                ) from None
-        if (actual := sha256_of(tmp / WEIGHTS)) != entry.sha256:
-            raise ZooError(
-                f"downloaded {entry.name} has sha256 {actual[:12]}..., expected {entry.sha256[:12]}...; refused"
-            )
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return target
-
-
-def _from_hub(repo_id: str) -> Path:
-    """Download (or reuse the Hugging Face cache of) a checkpoint repo on the Hub."""
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
-
-    try:
-        return Path(snapshot_download(repo_id, allow_patterns=[WEIGHTS, CONFIG, METRICS, CARD]))
-    except (LocalEntryNotFoundError, HfHubHTTPError, OSError, ValueError) as err:  # ValueError: a bad repo id
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ZooError(f"cannot fetch hf://{repo_id} from the Hugging Face Hub ({first}); are you offline?") from None
+        return entry.location
+    table = entry.table or str(shipped_dir() / INDEX)
+    if "://" in table:
+        return urllib.parse.urljoin(table, entry.location)
+    return str(Path(table).parent / entry.location)
 
 
 def add_to_index(
     name: str, directory: Path, task: str, extra_metrics: dict | None = None, description: str = ""
 ) -> Entry:
-    """Add (or replace) the table row for a checkpoint folder beside ``index.yaml``.
+    """Add (or replace) the shipped table's row for a checkpoint folder beside its ``index.yaml``.
 
     The row's metrics are the folder's measured ``test/*`` metrics plus ``extra_metrics``
     (e.g. the embedded test subset's accuracy, which CI re-measures).
@@ -155,7 +193,7 @@ def add_to_index(
     entry = Entry(
         name, directory.name, sha256_of(directory / WEIGHTS), task, metrics | (extra_metrics or {}), description
     )
-    rows = [vars(e) for e in list_models() if e.name != name] + [vars(entry)]
-    index = shipped_dir() / "index.yaml"
+    index = shipped_dir() / INDEX
+    rows = [e.row() for e in read_index(str(index)) if e.name != name] + [entry.row()]
     index.write_text(yaml.safe_dump(rows, sort_keys=False))
     return entry
