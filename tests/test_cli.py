@@ -100,6 +100,9 @@ def test_run_trains_tests_and_writes_metrics(in_tmp):
     assert card_metrics["test/acc"] == metrics["test/acc"] and card_metrics["weights_dtype"] == "float32"
     assert evaluate(loaded, FashionMNISTDataModule())["test/acc"] == pytest.approx(metrics["test/acc"], abs=1e-6)
     assert (out / "recipe.yaml").is_file() and (out / "lightning" / "last.ckpt").is_file()
+    # Logs go under the run's own folder, not the recipe's default one.
+    assert (out / "csv").is_dir() and (out / "tensorboard").is_dir() and not (in_tmp / "runs").exists()
+    assert metrics["precision"] == "32-true" and "bf16" in metrics["cpu"]  # what it ran at, on what
 
     # Re-exported in float16, it is measured again on the stored weights.
     result = run_zoo(["export", str(out), "--weights-dtype", "float16", "--output", str(in_tmp / "half")], in_tmp)

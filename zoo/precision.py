@@ -66,7 +66,7 @@ def resolve_precision(precision: str | int | None, accelerator: str | None = AUT
 def cpu_description() -> str:
     """One line naming the processor and its bf16 support, for metrics, cards and benchmarks."""
     name = _cpu_model() or platform.processor() or platform.machine()
-    return f"{name}, {'native BF16' if cpu_has_native_bf16() else 'no native BF16 (AVX2 or older)'}"
+    return f"{name}, {'native bf16' if cpu_has_native_bf16() else 'bf16 emulated (no AVX-512 BF16 or AMX)'}"
 
 
 def _cpu_model() -> str | None:
