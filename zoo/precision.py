@@ -69,6 +69,11 @@ def cpu_description() -> str:
     return f"{name}, {'native bf16' if cpu_has_native_bf16() else 'bf16 emulated (no AVX-512 BF16 or AMX)'}"
 
 
+def device_description(accelerator: str | None = AUTO) -> str:
+    """The device a Trainer with ``accelerator`` would use here, e.g. "NVIDIA H200" or the CPU's line."""
+    return torch.cuda.get_device_name(0) if uses_gpu(accelerator) else f"CPU {cpu_description()}"
+
+
 def _cpu_model() -> str | None:
     try:
         with open("/proc/cpuinfo") as f:

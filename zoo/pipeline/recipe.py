@@ -18,7 +18,7 @@ from pathlib import Path
 import lightning as L
 from lightning.pytorch.cli import LightningCLI
 
-from zoo.precision import AUTO, resolve_precision
+from zoo.precision import AUTO, device_description, resolve_precision
 
 Recipe = Path | str | Mapping
 
@@ -33,7 +33,10 @@ class RecipeCLI(LightningCLI):
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
         trainer = config["trainer"]
-        trainer["precision"] = resolve_precision(trainer.get("precision"), trainer.get("accelerator"))
+        given = trainer.get("precision")
+        trainer["precision"] = resolve_precision(given, trainer.get("accelerator"))
+        how = f"auto on {device_description(trainer.get('accelerator'))}" if given in (None, AUTO) else "as given"
+        print(f"zoo: precision {trainer['precision']} ({how})")
         if self.output is not None:
             trainer["default_root_dir"] = str(self.output)
             loggers = trainer.get("logger")
