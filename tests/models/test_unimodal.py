@@ -57,6 +57,14 @@ def test_cls_head_needs_a_cls_token():
         UnimodalModel(frontend, Transformer(8, 1, 2), ClassifierHead(8, 3, pool="cls"))
 
 
+def test_a_part_that_breaks_its_contract_is_one_line():
+    frontend = PatchEmbed(img_size=8, patch_size=4, in_chans=1, embed_dim=8)
+    with pytest.raises(ZooError, match=r"Linear is not a front-end: it needs num_prefix_tokens, padding_mask\(x\)"):
+        UnimodalModel(torch.nn.Linear(8, 8), Transformer(8, 1, 2), ClassifierHead(8, 3))
+    with pytest.raises(ZooError, match="Linear is not a head: it needs tokens_read"):
+        UnimodalModel(frontend, Transformer(8, 1, 2), torch.nn.Linear(8, 3))
+
+
 def test_mean_pooling_refuses_a_cls_token():
     frontend = PatchEmbed(img_size=8, patch_size=4, in_chans=1, embed_dim=8, cls_token=True)
     with pytest.raises(ZooError, match="set cls_token: false or pool: cls"):
@@ -70,6 +78,12 @@ class _Tokens(torch.nn.Module):
 
     def forward(self, x):
         return x
+
+    def padding_mask(self, x):
+        return None
+
+    def patch_grid(self, x):
+        return None
 
 
 def test_padding_mask_reaches_backbone_and_head():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from zoo.backbone import Transformer
+from zoo.contracts import FrontEnd, Head, TiedHead, TokenFrontEnd
 from zoo.errors import ZooError
 
 
@@ -15,10 +16,10 @@ class UnimodalModel(nn.Module):
     (``backbone.*`` keys) move between image, text and audio models.
 
     Args:
-        frontend: turns the raw input into (B, N, D) tokens; exposes ``num_prefix_tokens``
-            (class tokens it prepends).
+        frontend: a ``zoo.contracts.FrontEnd``: raw input -> (B, N, D) tokens, its padding
+            mask and its class tokens (``num_prefix_tokens``).
         backbone: the shared Transformer.
-        head: turns (B, N, D) tokens into the output.
+        head: a ``zoo.contracts.Head``: (B, N, D) tokens -> the output.
     """
 
     classifier = "head"  # the submodule a new label set replaces
@@ -26,20 +27,20 @@ class UnimodalModel(nn.Module):
 
     def __init__(self, frontend: nn.Module, backbone: Transformer, head: nn.Module) -> None:
         super().__init__()
-        _check_pooling(getattr(head, "pool", None), getattr(frontend, "num_prefix_tokens", 0))
+        _check_parts(frontend, head)
+        head.check_prefix_tokens(frontend.num_prefix_tokens)
         self.frontend = frontend
         self.backbone = backbone
         self.head = head
-        if getattr(head, "tie_weights", False):
-            if not isinstance(getattr(frontend, "embedding", None), nn.Embedding):
+        if isinstance(head, TiedHead) and head.tie_weights:
+            if not isinstance(frontend, TokenFrontEnd):
                 raise ZooError(f"the head ties its weights to a token embedding, which {type(frontend).__name__} lacks")
-            head.tie_to(frontend.embedding)  # e.g. LMHead and TokenEmbed share the (V, D) matrix
+            head.tie_to(frontend.get_input_embeddings())  # e.g. LMHead and TokenEmbed share the (V, D) matrix
 
     def padding_mask(self, x: Tensor) -> Tensor | None:
         """(B, N) bool, True = padding, for inputs whose front-end knows it (pad ids, zero-padded
         waveforms); else None."""
-        mask = getattr(self.frontend, "padding_mask", None)
-        return mask(x) if mask is not None else None
+        return self.frontend.padding_mask(x)
 
     def forward_features(self, x: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
         """Raw input, optional (B, N) bool padding mask (True = pad) -> (B, N, D) tokens."""
@@ -58,7 +59,7 @@ class UnimodalModel(nn.Module):
         """
         if key_padding_mask is None:
             key_padding_mask = self.padding_mask(x)
-        n = getattr(self.head, "tokens_read", None)
+        n = self.head.tokens_read
         tokens = self.backbone(self.frontend(x), key_padding_mask, causal=self.causal, num_outputs=n)
         if n is not None and key_padding_mask is not None:
             key_padding_mask = key_padding_mask[:, :n]
@@ -75,10 +76,15 @@ class UnimodalModel(nn.Module):
         return self.backbone.attention_maps(self.frontend(x), key_padding_mask, causal=self.causal)
 
 
-def _check_pooling(pool: str | None, num_prefix_tokens: int) -> None:
-    if pool == "cls" and num_prefix_tokens == 0:
-        raise ZooError("head pools the cls token but the front-end adds none; set cls_token: true or pool: mean")
-    if pool == "mean" and num_prefix_tokens > 0:
+def _check_parts(frontend: nn.Module, head: nn.Module) -> None:
+    """One line naming the contract a part does not meet."""
+    if not isinstance(frontend, FrontEnd):
         raise ZooError(
-            "head mean-pools all tokens but the front-end adds a cls token; set cls_token: false or pool: cls"
+            f"{type(frontend).__name__} is not a front-end: it needs num_prefix_tokens, padding_mask(x) "
+            "and patch_grid(x) (see zoo.contracts.FrontEnd)"
+        )
+    if not isinstance(head, Head):
+        raise ZooError(
+            f"{type(head).__name__} is not a head: it needs tokens_read and check_prefix_tokens(n) "
+            "(see zoo.contracts.Head)"
         )
