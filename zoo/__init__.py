@@ -9,14 +9,15 @@
 __version__ = "0.1.0"
 
 
-def load(name_or_path, device="cpu"):
-    """A named checkpoint, a checkpoint directory or ``hf://owner/repo`` -> a ready model.
+def load(name_or_path, device="cpu", num_classes=None):
+    """A named checkpoint, a checkpoint directory or ``hf://owner/repo`` -> a ready model;
+    ``num_classes``: with a fresh classifier of that many outputs (labels "0" .. "N-1").
 
     See :func:`zoo.hub.pretrained.load`.
     """
     from zoo.hub.pretrained import load as _load
 
-    return _load(name_or_path, device)
+    return _load(name_or_path, device, num_classes)
 
 
 def list_models():

@@ -21,6 +21,7 @@ from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 
 from zoo.cli import ArgumentParser
+from zoo.contracts import classifier_name, is_classifier
 from zoo.data.audio_folder import AudioFolderDataModule
 from zoo.data.image_folder import ImageFolderDataModule
 from zoo.data.text_files import TextFileDataModule
@@ -38,31 +39,24 @@ FREEZE = ("none", "backbone", "gradual")
 PRECISIONS = ("32-true", "bf16-mixed", "16-mixed", "bf16-true", "16-true", "64-true")
 
 
-def with_num_classes(config: dict | list, num_classes: int):
-    """A copy of a model config with every ``num_classes`` argument set to ``num_classes``."""
-    if isinstance(config, list):
-        return [with_num_classes(item, num_classes) for item in config]
-    if not isinstance(config, dict):
-        return config
-    return {k: num_classes if k == "num_classes" else with_num_classes(v, num_classes) for k, v in config.items()}
-
-
 def adapt(pretrained: Pretrained, labels: Sequence[str]) -> tuple[nn.Module, dict, LoadReport]:
-    """The checkpoint's network for ``labels``: the same one if they are its labels, else a new head.
+    """The checkpoint's network for ``labels``: the same one if they are its labels, else a fresh
+    classifier of ``len(labels)`` outputs (``reset_classifier``).
+
+    The config stays the checkpoint's: the labels exported with the result size its
+    classifier when it is loaded (see ``zoo.hub.pretrained.from_files``).
 
     Returns:
         (model, its config, which tensors were reused and which re-initialised)
     """
     config = pretrained.config["model"]
-    if list(labels) == pretrained.labels:
-        model = build(config)
-        return model, config, load_weights(model, pretrained.model.state_dict())
-    classifier = getattr(pretrained.model, "classifier", None)
-    if not isinstance(classifier, str):
-        raise ZooError(f"{type(pretrained.model).__name__} names no classifier submodule; cannot change its labels")
-    config = with_num_classes(config, len(labels))
     model = build(config)
-    return model, config, load_weights(model, pretrained.model.state_dict(), reinit=(f"{classifier}.",))
+    if not is_classifier(model):
+        raise ZooError(f"{type(model).__name__} has no classifier; cannot change its labels")
+    if model.num_classes != len(labels):
+        model.reset_classifier(len(labels))
+    reinit = () if list(labels) == pretrained.labels else (f"{classifier_name(model)}.",)
+    return model, config, load_weights(model, pretrained.model.state_dict(), reinit)
 
 
 def set_trainable(model: nn.Module, trainable_groups: int) -> None:

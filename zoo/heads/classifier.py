@@ -38,6 +38,14 @@ class ClassifierHead(nn.Module):
     def num_classes(self) -> int:
         return self.fc.out_features
 
+    def get_classifier(self) -> nn.Linear:
+        """The (num_classes, D) linear layer."""
+        return self.fc
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """A fresh ``fc`` of ``num_classes`` outputs, initialised as a new head is."""
+        self.fc = _init_fc(new_linear(self.fc, num_classes))
+
     @property
     def tokens_read(self) -> int | None:
         """How many leading tokens ``forward`` reads: 1 (the class token) for cls pooling,
@@ -63,6 +71,15 @@ class ClassifierHead(nn.Module):
             keep = (~key_padding_mask).unsqueeze(-1).to(x.dtype)  # (B, N, 1)
             pooled = (x * keep).sum(dim=1) / keep.sum(dim=1).clamp(min=1.0)
         return self.fc(self.drop(pooled))
+
+
+def new_linear(like: nn.Linear, out_features: int) -> nn.Linear:
+    """A fresh ``nn.Linear`` of ``out_features`` outputs with ``like``'s input width, bias, device
+    and dtype, in PyTorch's default initialisation: what ``reset_classifier`` puts in place."""
+    if isinstance(out_features, bool) or not isinstance(out_features, int) or out_features < 1:
+        raise ZooError(f"num_classes must be a positive integer, got {out_features!r}")
+    weight = like.weight
+    return nn.Linear(like.in_features, out_features, like.bias is not None, weight.device, weight.dtype)
 
 
 def _init_fc(fc: nn.Linear) -> nn.Linear:

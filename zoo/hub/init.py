@@ -19,6 +19,7 @@ from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
+from zoo.contracts import Classifier, classifier_name, is_classifier
 from zoo.errors import ZooError
 from zoo.hub.checkpoint import LoadReport, load_weights, read_checkpoint
 from zoo.hub.registry import resolve
@@ -27,8 +28,8 @@ from zoo.hub.registry import resolve
 def init_from_checkpoint(model: nn.Module, name_or_path: str, modules: Sequence[str] | None = None) -> LoadReport:
     """Load a checkpoint's weights into ``model``.
 
-    Without ``modules``, everything but the model's ``classifier`` submodule (e.g. ``head``,
-    which keeps its fresh init whatever the checkpoint holds there: an LM head) must load.
+    Without ``modules``, everything but a classifier's task head (:func:`task_head`, e.g.
+    ``head``, which keeps its fresh init whatever the checkpoint holds there: an LM head) must load.
     With ``modules`` (top-level submodule names, e.g. ``["backbone"]``), exactly those load
     and every other submodule keeps its fresh init. The report names what was re-initialised.
     """
@@ -46,9 +47,14 @@ def init_from_checkpoint(model: nn.Module, name_or_path: str, modules: Sequence[
         if not state:
             raise ZooError(f"{name_or_path} holds no weights under {', '.join(keep)}")
         return load_weights(model, state, tuple(f"{name}." for name in sorted(children - set(modules))))
-    classifier = getattr(model, "classifier", None)
-    reinit = (f"{classifier}.",) if classifier else ()
-    return load_weights(model, state, reinit)
+    return load_weights(model, state, (f"{task_head(model)}.",) if is_classifier(model) else ())
+
+
+def task_head(model: Classifier) -> str:
+    """The top-level submodule that holds the model's classifier: ``head`` of a Transformer
+    (``head.fc``), ``fc`` of a baseline. It is task-specific, so initialising from another task's
+    checkpoint (a masked-LM head) leaves it fresh."""
+    return classifier_name(model).split(".")[0]
 
 
 class InitFromCheckpoint(Callback):

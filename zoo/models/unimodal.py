@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from zoo.backbone import Transformer
-from zoo.contracts import FrontEnd, Head, TiedHead, TokenFrontEnd
+from zoo.contracts import Classifier, FrontEnd, Head, TiedHead, TokenFrontEnd
 from zoo.errors import ZooError
 
 
@@ -13,7 +13,9 @@ class UnimodalModel(nn.Module):
     """``head(backbone(frontend(x)))``: raw input -> (B, N, D) tokens -> output.
 
     The same ``Transformer`` class serves every modality, so a backbone's weights
-    (``backbone.*`` keys) move between image, text and audio models.
+    (``backbone.*`` keys) move between image, text and audio models. With a classifier head
+    it has timm's classifier surface (``num_classes``, ``get_classifier``, ``reset_classifier``);
+    with an ``LMHead`` it is a (masked) language model and ``num_classes`` is None.
 
     Args:
         frontend: a ``zoo.contracts.FrontEnd``: raw input -> (B, N, D) tokens, its padding
@@ -22,7 +24,6 @@ class UnimodalModel(nn.Module):
         head: a ``zoo.contracts.Head``: (B, N, D) tokens -> the output.
     """
 
-    classifier = "head"  # the submodule a new label set replaces
     causal = False  # each token attends to those before it only (CausalLM)
 
     def __init__(self, frontend: nn.Module, backbone: Transformer, head: nn.Module) -> None:
@@ -36,6 +37,24 @@ class UnimodalModel(nn.Module):
             if not isinstance(frontend, TokenFrontEnd):
                 raise ZooError(f"the head ties its weights to a token embedding, which {type(frontend).__name__} lacks")
             head.tie_to(frontend.get_input_embeddings())  # e.g. LMHead and TokenEmbed share the (V, D) matrix
+
+    @property
+    def num_classes(self) -> int | None:
+        """The classifier head's classes; None for a language-model head."""
+        return self.head.num_classes if isinstance(self.head, Classifier) else None
+
+    def get_classifier(self) -> nn.Module:
+        """The head's final (num_classes, D) linear layer, ``head.fc``."""
+        return self._classifier_head().get_classifier()
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """A fresh ``head.fc`` of ``num_classes`` outputs; everything else is kept."""
+        self._classifier_head().reset_classifier(num_classes)
+
+    def _classifier_head(self) -> Classifier:
+        if not isinstance(self.head, Classifier):
+            raise ZooError(f"the model's head is a {type(self.head).__name__}, not a classifier; it has no classes")
+        return self.head
 
     def padding_mask(self, x: Tensor) -> Tensor | None:
         """(B, N) bool, True = padding, for inputs whose front-end knows it (pad ids, zero-padded
