@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from torch import Tensor, nn
 
 from zoo.backbone import Transformer
@@ -84,15 +86,28 @@ class UnimodalModel(nn.Module):
             key_padding_mask = key_padding_mask[:, :n]
         return self.forward_head(tokens, key_padding_mask)
 
+    def forward_intermediates(
+        self,
+        x: Tensor,
+        indices: int | Sequence[int] | None = None,
+        return_attention: bool = False,
+        key_padding_mask: Tensor | None = None,
+    ) -> tuple[Tensor, list[Tensor]] | tuple[Tensor, list[Tensor], list[Tensor]]:
+        """Raw input -> (final (B, N, D) tokens, the chosen blocks' (B, N, D) outputs[, their
+        (B, H, N, N) attention weights]) in one pass; see ``Transformer.forward_intermediates``.
+
+        As in timm, the final tokens are ``forward_features(x)``: ``forward_head`` of them gives
+        the output. The padding mask defaults to the front-end's; ``frontend.patch_grid(x)``
+        says how the tokens after the class token lie on the input, for maps.
+        """
+        if key_padding_mask is None:
+            key_padding_mask = self.padding_mask(x)
+        tokens = self.frontend(x)
+        return self.backbone.forward_intermediates(tokens, indices, return_attention, key_padding_mask, self.causal)
+
     def layer_groups(self) -> list[nn.Module]:
         """Everything before the head, input to output: front-end, each block, final norm."""
         return [self.frontend, *self.backbone.blocks, self.backbone.norm]
-
-    def attention_maps(self, x: Tensor, key_padding_mask: Tensor | None = None) -> list[Tensor]:
-        """Per-block (B, H, N, N) attention weights for input ``x``."""
-        if key_padding_mask is None:
-            key_padding_mask = self.padding_mask(x)
-        return self.backbone.attention_maps(self.frontend(x), key_padding_mask, causal=self.causal)
 
 
 def _check_parts(frontend: nn.Module, head: nn.Module) -> None:
