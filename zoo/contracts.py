@@ -139,6 +139,7 @@ class TransformerModel(Model, Protocol):
         attention weights]) in one pass."""
 
 
+@runtime_checkable
 class AutoregressiveModel(Protocol):
     """What decoding (``zoo.generation``) needs: ``CausalLM`` and ``RNNLanguageModel`` are two."""
 
