@@ -13,6 +13,7 @@ and ``_parameters``): those protocols name methods, properties and plain attribu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, TypeGuard, runtime_checkable
 
 from torch import Tensor, nn
@@ -100,9 +101,9 @@ def is_classifier(model: object) -> TypeGuard[Classifier]:
     return isinstance(model, Classifier) and model.num_classes is not None
 
 
-def classifier_name(model: Classifier) -> str:
-    """The qualified submodule name of ``model.get_classifier()`` (``head.fc``, ``fc``): its
-    state-dict keys start with it."""
+def classifier_name(model: nn.Module) -> str:
+    """The qualified submodule name of a classifier's ``get_classifier()`` (``head.fc``, ``fc``):
+    its state-dict keys start with it."""
     classifier = model.get_classifier()
     return next(name for name, module in model.named_modules() if module is classifier)
 
@@ -133,7 +134,7 @@ class TransformerModel(Model, Protocol):
         """(B, N, D) tokens -> the head's output."""
 
     def forward_intermediates(
-        self, x: Tensor, indices: int | list[int] | None = None, return_attention: bool = False
+        self, x: Tensor, indices: int | Sequence[int] | None = None, return_attention: bool = False
     ) -> tuple[Tensor, list[Tensor]] | tuple[Tensor, list[Tensor], list[Tensor]]:
         """(final (B, N, D) tokens, chosen blocks' (B, N, D) outputs[, their (B, H, N, N)
         attention weights]) in one pass."""
@@ -166,4 +167,3 @@ class NoWeightDecay(Protocol):
 
     def no_weight_decay(self) -> set[str]:
         """Parameter names, relative to the module: position embeddings, class tokens."""
-

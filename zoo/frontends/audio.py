@@ -224,15 +224,14 @@ class SpectrogramPatchEmbed(nn.Module):
         the clip's last non-zero sample; None when no clip in the batch has such a patch.
 
         The first time column is always kept (a silent clip still has tokens to attend to)."""
-        self._check(waveform)
+        rows, columns = self.patch_grid(waveform)  # checks the waveform
         size, stride = self.patch_size[1], self.patch_stride[1]
         valid_frames = self.logmel.num_frames(waveform_lengths(waveform)).clamp(min=size)  # (B,)
-        columns = self._columns(self.logmel.num_frames(waveform.shape[-1]), 1)
         ends = torch.arange(columns, device=waveform.device) * stride + size  # (Gt,) one past each column
         pad = ends[None, :] > valid_frames[:, None]  # (B, Gt)
         if not pad.any():
             return None
-        mask = pad[:, None, :].expand(-1, self.grid[0], -1).flatten(1)  # (B, Gf * Gt), frequency-major
+        mask = pad[:, None, :].expand(-1, rows, -1).flatten(1)  # (B, Gf * Gt), frequency-major
         return F.pad(mask, (self.num_prefix_tokens, 0), value=False)
 
     def patch_grid(self, waveform: Tensor) -> tuple[int, int]:

@@ -56,7 +56,10 @@ def export_checkpoint(
             so that its held-out data can be found again (``zoo.hub.evaluate.held_out_data``).
     """
     if is_classifier(model) and len(labels or []) != model.num_classes:
-        raise ZooError(f"the model has {model.num_classes} classes but {len(labels or [])} labels were given")
+        raise ZooError(
+            f"the model has {model.num_classes} classes but {len(labels or [])} labels were given; "
+            "give one label per class (model.reset_classifier(len(labels)) for a new label set)"
+        )
     config = {
         "format": FORMAT,
         "task": task,

@@ -19,7 +19,7 @@ from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
-from zoo.contracts import Classifier, classifier_name, is_classifier
+from zoo.contracts import classifier_name, is_classifier
 from zoo.errors import ZooError
 from zoo.hub.checkpoint import LoadReport, load_weights, read_checkpoint
 from zoo.hub.registry import resolve
@@ -50,7 +50,7 @@ def init_from_checkpoint(model: nn.Module, name_or_path: str, modules: Sequence[
     return load_weights(model, state, (f"{task_head(model)}.",) if is_classifier(model) else ())
 
 
-def task_head(model: Classifier) -> str:
+def task_head(model: nn.Module) -> str:
     """The top-level submodule that holds the model's classifier: ``head`` of a Transformer
     (``head.fc``), ``fc`` of a baseline. It is task-specific, so initialising from another task's
     checkpoint (a masked-LM head) leaves it fresh."""

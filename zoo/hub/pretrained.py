@@ -123,13 +123,13 @@ def from_files(files: CheckpointFiles, num_classes: int | None = None) -> Pretra
     model = build(config["model"])
     if not isinstance(model, nn.Module):
         raise ZooError(f"{files.path}/config.yaml: 'model' builds a {type(model).__name__}, not a torch module")
-    if labels and is_classifier(model) and model.num_classes != len(labels):
-        model.reset_classifier(len(labels))
-    if num_classes is None or num_classes == len(labels):
-        report = load_weights(model, files.state)
-    else:
+    if num_classes is not None and num_classes != len(labels):
         report = _load_with_new_classifier(model, files, num_classes)
         labels = [str(i) for i in range(num_classes)]
+    else:
+        if labels and is_classifier(model) and model.num_classes != len(labels):
+            model.reset_classifier(len(labels))  # e.g. a fine-tuned checkpoint on its base model's section
+        report = load_weights(model, files.state)
     preprocessing = preprocessing_from_dict(config["preprocessing"], files.extra)
     return Pretrained(model, labels, preprocessing, config, files.metrics, files.card, report).eval()
 
