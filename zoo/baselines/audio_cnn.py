@@ -11,9 +11,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from zoo.baselines.classifier import FcClassifier
 from zoo.baselines.resnet import CifarResNet
 from zoo.frontends.audio import LogMel, SpecAugment, waveform_lengths
+from zoo.heads.classifier import FcClassifier
 
 
 class LogMelResNet(FcClassifier, nn.Module):

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 from torchvision.models.resnet import BasicBlock
 
-from zoo.baselines.classifier import FcClassifier
 from zoo.errors import ZooError
+from zoo.heads.classifier import FcClassifier
 
 
 class CifarResNet(FcClassifier, nn.Module):

@@ -18,9 +18,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from zoo.baselines.classifier import FcClassifier
 from zoo.errors import ZooError
 from zoo.frontends.text import check_ids
+from zoo.heads.classifier import FcClassifier
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
 POOLS = ("last", "max", "mean")

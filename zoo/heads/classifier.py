@@ -9,7 +9,27 @@ from torch import Tensor, nn
 from zoo.errors import ZooError
 
 
-class ClassifierHead(nn.Module):
+class FcClassifier:
+    """timm's classifier surface (``zoo.contracts.Classifier``) for a module whose (num_classes, C)
+    output layer is ``self.fc`` (keys ``fc.weight``, ``fc.bias``): ``ClassifierHead`` and the
+    baselines. List it before ``nn.Module``."""
+
+    fc: nn.Linear
+
+    @property
+    def num_classes(self) -> int:
+        return self.fc.out_features
+
+    def get_classifier(self) -> nn.Linear:
+        """The output layer ``fc``."""
+        return self.fc
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """A fresh ``fc`` of ``num_classes`` outputs in PyTorch's default init, as built; the rest is kept."""
+        self.fc = new_linear(self.fc, num_classes)
+
+
+class ClassifierHead(FcClassifier, nn.Module):
     """(B, N, D) tokens -> (B, num_classes) logits.
 
     Args:
@@ -34,16 +54,8 @@ class ClassifierHead(nn.Module):
         self.drop = nn.Dropout(drop)
         self.fc = _init_fc(nn.Linear(embed_dim, num_classes))
 
-    @property
-    def num_classes(self) -> int:
-        return self.fc.out_features
-
-    def get_classifier(self) -> nn.Linear:
-        """The (num_classes, D) linear layer."""
-        return self.fc
-
     def reset_classifier(self, num_classes: int) -> None:
-        """A fresh ``fc`` of ``num_classes`` outputs, initialised as a new head is."""
+        """A fresh ``fc`` of ``num_classes`` outputs, initialised as a new head is (trunc-normal)."""
         self.fc = _init_fc(new_linear(self.fc, num_classes))
 
     @property
