@@ -13,9 +13,10 @@ Everything is imported when first used, so ``import zoo`` is cheap.
 __version__ = "0.1.0"
 
 
-def load(name_or_path, device="cpu"):
+def load(name_or_path, device="cpu", num_classes=None):
     """A named checkpoint, a checkpoint directory, a folder URL (``https://host/zoo/name/``,
-    ``file://...``) or ``hf://owner/repo[@revision]`` -> a ready model.
+    ``file://...``) or ``hf://owner/repo[@revision]`` -> a ready model; ``num_classes``: with
+    a fresh classifier of that many outputs (labels "0" .. "N-1").
 
     Names come from the shipped table and those in ``$ZOO_INDEX``. A folder URL given
     directly is downloaded once and cached, but no table gives its sha256, so nothing checks
@@ -23,7 +24,7 @@ def load(name_or_path, device="cpu"):
     """
     from zoo.hub.pretrained import load as _load
 
-    return _load(name_or_path, device)
+    return _load(name_or_path, device, num_classes)
 
 
 def list_models(extra_index=None):

@@ -19,33 +19,14 @@ Decoding runs under ``torch.inference_mode``: the ids it returns are inference t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal, Protocol
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from zoo.contracts import AutoregressiveModel
 from zoo.errors import ZooError
-
-
-class AutoregressiveModel(Protocol):
-    """What decoding needs from a model; ``zoo.models.language.CausalLM`` is one."""
-
-    @property
-    def max_len(self) -> int | None:
-        """The longest sequence the model accepts, or None when unbounded (an LSTM)."""
-
-    def __call__(self, ids: Tensor) -> Tensor:
-        """(B, N) ids -> (B, N, V) next-token logits, recomputed from scratch."""
-
-    def init_state(self, batch_size: int, max_len: int) -> object:
-        """An empty decoding state for ``batch_size`` sequences of up to ``max_len`` tokens."""
-
-    def decode_step(self, ids: Tensor, state: object) -> Tensor:
-        """(B, n) ids that follow what ``state`` has seen -> (B, n, V) logits; extends ``state``."""
-
-    def reorder_state(self, state: object, index: Tensor) -> None:
-        """Keep the sequences ``index`` (B',) of the batch, in that order."""
 
 
 def generate(

@@ -69,7 +69,7 @@ def test_stochastic_depth_rises_linearly_and_is_off_in_eval():
 
 def test_attention_maps_are_row_stochastic_per_block():
     model = Transformer(D, 3, H).eval()
-    maps = model.attention_maps(torch.randn(B, N, D))
+    _, _, maps = model.forward_intermediates(torch.randn(B, N, D), return_attention=True)
     assert len(maps) == 3 and maps[0].shape == (B, H, N, N)
     torch.testing.assert_close(maps[2].sum(-1), torch.ones(B, H, N))
 
@@ -109,3 +109,87 @@ def test_num_outputs_runs_the_last_blocks_mlp_on_those_tokens_only():
 def test_num_outputs_refuses_causal_stacks():
     with pytest.raises(ValueError, match="causal models need every output"):
         Transformer(D, 2, H)(torch.randn(B, N, D), causal=True, num_outputs=1)
+
+
+def _two_pass_maps(model: Transformer, x, mask=None, causal=False) -> list[torch.Tensor]:
+    """The maps as they were computed before forward_intermediates: each block's attention run
+    a second time beside its forward."""
+    maps = []
+    for block in model.blocks:
+        h = block.norm1(x) if block.norm_first else x
+        maps.append(block.attn(h, key_padding_mask=mask, causal=causal, need_weights=True)[1])
+        x = block(x, mask, causal)
+    return maps
+
+
+def _captured_block_outputs(model: Transformer, x, **kwargs) -> list[torch.Tensor]:
+    outputs = []
+    hooks = [b.register_forward_hook(lambda m, args, out: outputs.append(out)) for b in model.blocks]
+    model(x, **kwargs)
+    for hook in hooks:
+        hook.remove()
+    return outputs
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_intermediates_are_the_block_outputs_of_a_plain_forward(norm_first):
+    torch.manual_seed(0)
+    model = Transformer(D, 4, H, norm_first=norm_first).eval()
+    x = torch.randn(B, N, D)
+    mask = torch.tensor([[False] * N, [False] * 4 + [True] * (N - 4)])
+    expected = _captured_block_outputs(model, x, key_padding_mask=mask)
+    final, hidden = model.forward_intermediates(x, key_padding_mask=mask)
+    assert len(hidden) == 4 and hidden[0].shape == (B, N, D)
+    for got, want in zip(hidden, expected, strict=True):
+        assert torch.equal(got, want)  # the very same computation
+    assert torch.equal(final, model(x, key_padding_mask=mask))
+    final, hidden, _ = model.forward_intermediates(x, key_padding_mask=mask, return_attention=True)
+    for got, want in zip(hidden, expected, strict=True):  # weights by explicit softmax, not SDPA
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(final, model(x, key_padding_mask=mask), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize(("mask", "causal"), [(None, False), ("padded", False), (None, True)])
+def test_attention_weights_equal_the_two_pass_maps_and_sum_to_one(mask, causal):
+    torch.manual_seed(0)
+    model = Transformer(D, 3, H).eval()
+    x = torch.randn(B, N, D)
+    mask = torch.tensor([[False] * N, [False] * 4 + [True] * (N - 4)]) if mask else None
+    _, _, maps = model.forward_intermediates(x, return_attention=True, key_padding_mask=mask, causal=causal)
+    assert len(maps) == 3 and maps[0].shape == (B, H, N, N)
+    for got, want in zip(maps, _two_pass_maps(model, x, mask, causal), strict=True):
+        torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(got.sum(-1), torch.ones(B, H, N))
+    if mask is not None:
+        assert maps[0][1, :, :, 4:].abs().max() == 0  # no query attends to padding
+    if causal:
+        assert maps[0].triu(diagonal=1).abs().max() == 0  # nor to a later position
+
+
+def test_intermediates_take_one_pass_through_each_block():
+    model = Transformer(D, 3, H).eval()
+    blocks, attentions = [], []
+    for block in model.blocks:
+        block.register_forward_hook(lambda module, args, out: blocks.append(module))
+        block.attn.register_forward_hook(lambda module, args, out: attentions.append(module))
+    model.forward_intermediates(torch.randn(B, N, D), return_attention=True)
+    assert blocks == list(model.blocks)  # each block once, in order
+    assert attentions == [block.attn for block in model.blocks]  # its weights from that same call
+
+
+def test_indices_take_the_last_n_or_the_named_blocks_in_block_order():
+    torch.manual_seed(0)
+    model = Transformer(D, 4, H).eval()
+    x = torch.randn(B, N, D)
+    _, every = model.forward_intermediates(x)
+    _, last_two, maps = model.forward_intermediates(x, indices=2, return_attention=True)
+    assert len(last_two) == len(maps) == 2
+    torch.testing.assert_close(last_two, every[2:], atol=1e-5, rtol=1e-5)
+    _, named = model.forward_intermediates(x, indices=[-1, 0])
+    assert torch.equal(named[0], every[0]) and torch.equal(named[1], every[3])
+
+
+@pytest.mark.parametrize(("indices", "message"), [(0, "between 1 and the depth 4"), ([4], r"block indices \[4\]")])
+def test_indices_outside_the_stack_are_one_line(indices, message):
+    with pytest.raises(ValueError, match=message):
+        Transformer(D, 4, H).forward_intermediates(torch.randn(B, N, D), indices=indices)

@@ -9,7 +9,7 @@ from zoo.frontends.audio import LogMel
 def test_same_contract_as_the_ast_classifier():
     model = LogMelResNet(num_classes=9, widths=(8, 16), depths=(1, 1))
     assert model(torch.randn(2, 16000)).shape == (2, 9)
-    assert model.classifier == "fc" and len(model.layer_groups()) == 3
+    assert model.get_classifier() is model.fc and len(model.layer_groups()) == 3
     assert not any(key.startswith("logmel.") for key in model.state_dict())  # fixed, not weights
 
 

@@ -61,6 +61,15 @@ def test_patch_grid_and_token_count():
     assert short.shape == (2, 1 + 4 * ((49 - 8) // 4 + 1), 32)
 
 
+@pytest.mark.parametrize("samples", [16000, 8000, 500])  # the last is shorter than one patch
+def test_patch_grid_lays_out_the_tokens_after_the_cls_token(samples):
+    frontend = SpectrogramPatchEmbed(max_seconds=1.0, n_mels=32, patch_size=8, patch_stride=(8, 4), embed_dim=32)
+    x = torch.randn(2, samples)
+    rows, cols = frontend.patch_grid(x)
+    assert rows == 4 and frontend(x).shape[1] == 1 + rows * cols
+    assert frontend.padding_mask(x) is None  # no zeros at the end: nothing is padding
+
+
 def test_tokens_run_frequency_major_with_frequency_and_time_positions():
     frontend = SpectrogramPatchEmbed(max_seconds=1.0, n_mels=32, patch_size=8, embed_dim=32, cls_token=False)
     for p in frontend.proj.parameters():

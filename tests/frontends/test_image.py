@@ -26,6 +26,15 @@ def test_overlapping_patches_are_the_same_linear_map_at_a_smaller_stride():
     torch.testing.assert_close(embed(x), expected, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize(("patch", "stride", "size"), [(7, 7, 28), (8, 5, 28), (4, 4, 36)])  # overlapping, resized
+def test_patch_grid_lays_out_the_tokens_after_the_cls_token(patch, stride, size):
+    embed = PatchEmbed(img_size=28, patch_size=patch, in_chans=1, embed_dim=16, stride=stride)
+    x = torch.randn(2, 1, size, size)
+    rows, cols = embed.patch_grid(x)
+    assert rows == cols and embed(x).shape[1] == 1 + rows * cols
+    assert embed.padding_mask(x) is None  # images are never padded
+
+
 def test_cls_token_comes_first():
     embed = PatchEmbed(img_size=28, patch_size=4, in_chans=1, embed_dim=16)
     tokens = embed(torch.randn(2, 1, 28, 28))

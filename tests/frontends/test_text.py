@@ -76,6 +76,12 @@ def test_padding_mask_marks_pad_ids():
     assert TokenEmbed(V, D, CONTEXT, pad_id=None).padding_mask(x) is None
 
 
+def test_text_tokens_form_no_grid_and_share_their_embedding():
+    embed = TokenEmbed(V, D, CONTEXT)
+    assert embed.patch_grid(torch.zeros(1, 4, dtype=torch.long)) is None
+    assert embed.get_input_embeddings() is embed.embedding
+
+
 def test_too_long_input_names_the_context():
     embed = TokenEmbed(V, D, max_len=8)
     embed(ids(1, 8))  # exactly the context is fine

@@ -6,8 +6,9 @@ import torch
 import zoo
 from zoo.backbone import Transformer
 from zoo.errors import ZooError
-from zoo.frontends import SpectrogramPatchEmbed
-from zoo.heads import ClassifierHead
+from zoo.frontends import SpectrogramPatchEmbed, TokenEmbed
+from zoo.heads import ClassifierHead, LMHead
+from zoo.hub.checkpoint import stored_state, write_checkpoint
 from zoo.hub.init import init_from_checkpoint
 from zoo.models.unimodal import UnimodalModel
 
@@ -53,3 +54,21 @@ def test_without_modules_everything_but_the_classifier_must_load():
 def test_an_empty_module_list_is_refused():
     with pytest.raises(ZooError, match=r"modules is empty"):
         init_from_checkpoint(audio_model(), "vit-tiny-fashion-mnist", [])
+
+
+def text_model(head: torch.nn.Module) -> UnimodalModel:
+    torch.manual_seed(0)
+    return UnimodalModel(TokenEmbed(50, 16, 12, cls_token=True), Transformer(16, 2, 2), head)
+
+
+@pytest.mark.parametrize("pretrained_head", ["lm", "other labels"])
+def test_a_classifier_takes_everything_but_its_task_head(pretrained_head, tmp_path):
+    """As the BERT recipe starts from its masked-LM run: the classifier's ``head`` keeps its init."""
+    source = text_model(LMHead(16, 50) if pretrained_head == "lm" else ClassifierHead(16, 7))
+    write_checkpoint(tmp_path / "ck", stored_state(source), {"model": {}}, {}, "")
+    model = text_model(ClassifierHead(16, 3))
+    fresh = model.head.fc.weight.detach().clone()
+    report = init_from_checkpoint(model, str(tmp_path / "ck"))
+    assert report.reinitialised == ["head.fc.weight", "head.fc.bias"]
+    assert torch.equal(model.head.fc.weight, fresh)
+    torch.testing.assert_close(model.backbone.state_dict(), source.backbone.state_dict(), rtol=0, atol=0)

@@ -55,3 +55,12 @@ def test_reorder_state_keeps_the_chosen_rows(model):
     model.reorder_state(state, index)
     logits = model.decode_step(ids[index, 6:], state)
     torch.testing.assert_close(logits, model(ids[index])[:, 6:], atol=1e-5, rtol=0)
+
+
+@torch.no_grad()
+def test_intermediates_of_the_causal_stack_end_in_the_logits_features(model):
+    ids = random_ids(2, 10, seed=3)
+    final, hidden, maps = model.forward_intermediates(ids, indices=1, return_attention=True)
+    assert len(hidden) == 1 and maps[0].shape == (2, 4, 10, 10)
+    assert maps[0].triu(diagonal=1).abs().max() == 0  # position i attends to 0..i only
+    torch.testing.assert_close(model.forward_head(final), model(ids), atol=1e-5, rtol=1e-5)

@@ -57,6 +57,14 @@ def test_cls_head_needs_a_cls_token():
         UnimodalModel(frontend, Transformer(8, 1, 2), ClassifierHead(8, 3, pool="cls"))
 
 
+def test_a_part_that_breaks_its_contract_is_one_line():
+    frontend = PatchEmbed(img_size=8, patch_size=4, in_chans=1, embed_dim=8)
+    with pytest.raises(ZooError, match=r"Linear is not a front-end: it needs num_prefix_tokens, padding_mask\(x\)"):
+        UnimodalModel(torch.nn.Linear(8, 8), Transformer(8, 1, 2), ClassifierHead(8, 3))
+    with pytest.raises(ZooError, match="Linear is not a head: it needs tokens_read"):
+        UnimodalModel(frontend, Transformer(8, 1, 2), torch.nn.Linear(8, 3))
+
+
 def test_mean_pooling_refuses_a_cls_token():
     frontend = PatchEmbed(img_size=8, patch_size=4, in_chans=1, embed_dim=8, cls_token=True)
     with pytest.raises(ZooError, match="set cls_token: false or pool: cls"):
@@ -71,6 +79,12 @@ class _Tokens(torch.nn.Module):
     def forward(self, x):
         return x
 
+    def padding_mask(self, x):
+        return None
+
+    def patch_grid(self, x):
+        return None
+
 
 def test_padding_mask_reaches_backbone_and_head():
     torch.manual_seed(0)
@@ -84,8 +98,20 @@ def test_padding_mask_reaches_backbone_and_head():
 
 def test_attention_maps_cover_cls_and_patches():
     model = vision_transformer("tiny", img_size=8, patch_size=4, in_chans=1, num_classes=3, depth=2)
-    maps = model.attention_maps(torch.randn(2, 1, 8, 8))
+    _, _, maps = model.forward_intermediates(torch.randn(2, 1, 8, 8), return_attention=True)
     assert len(maps) == 2 and maps[0].shape == (2, 3, 5, 5)
+
+
+def test_intermediates_end_in_the_features_the_head_reads():
+    torch.manual_seed(0)
+    model = vision_transformer("tiny", img_size=8, patch_size=4, in_chans=1, num_classes=3, depth=3).eval()
+    x = torch.randn(2, 1, 8, 8)
+    final, hidden, maps = model.forward_intermediates(x, indices=[1], return_attention=True)
+    assert len(hidden) == len(maps) == 1 and hidden[0].shape == (2, 5, 192) and maps[0].shape == (2, 3, 5, 5)
+    torch.testing.assert_close(final, model.forward_features(x), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(model.forward_head(final), model(x), atol=1e-5, rtol=1e-5)
+    rows, cols = model.frontend.patch_grid(x)  # where the 4 patch tokens after the cls token lie
+    assert maps[0][:, :, 0, 1:].reshape(2, 3, rows, cols).shape == (2, 3, 2, 2)
 
 
 def test_cls_classifier_computes_the_last_block_for_the_cls_token_only():

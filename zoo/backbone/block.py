@@ -62,12 +62,22 @@ class EncoderBlock(nn.Module):
         key_padding_mask: Tensor | None = None,
         causal: bool = False,
         kv_cache: KVCache | None = None,
-    ) -> Tensor:
+        need_weights: bool = False,
+    ) -> Tensor | tuple[Tensor, Tensor]:
+        """(B, N, D) -> (B, N, D), or with ``need_weights`` also the (B, H, N, N) attention weights
+        that produced it, from the same call (computed by an explicit softmax, not SDPA's kernel)."""
+        h = self.norm1(x) if self.norm_first else x
+        if need_weights:
+            a, weights = self.attn(h, None, key_padding_mask, causal, kv_cache, need_weights=True)
+        else:
+            a, weights = self.attn(h, None, key_padding_mask, causal, kv_cache), None
         if self.norm_first:
-            x = x + self.drop_path(self.attn(self.norm1(x), None, key_padding_mask, causal, kv_cache))
-            return x + self.drop_path(self.mlp(self.norm2(x)))
-        x = self.norm1(x + self.drop_path(self.attn(x, None, key_padding_mask, causal, kv_cache)))
-        return self.norm2(x + self.drop_path(self.mlp(x)))
+            x = x + self.drop_path(a)
+            x = x + self.drop_path(self.mlp(self.norm2(x)))
+        else:
+            x = self.norm1(x + self.drop_path(a))
+            x = self.norm2(x + self.drop_path(self.mlp(x)))
+        return (x, weights) if need_weights else x
 
     def forward_prefix(self, x: Tensor, num_queries: int, key_padding_mask: Tensor | None = None) -> Tensor:
         """Outputs for the first ``num_queries`` tokens only: (B, N, D) -> (B, num_queries, D).
@@ -82,8 +92,3 @@ class EncoderBlock(nn.Module):
             return x + self.drop_path(self.mlp(self.norm2(x)))
         x = self.norm1(x[:, :num_queries] + self.drop_path(self.attn(x[:, :num_queries], x, key_padding_mask)))
         return self.norm2(x + self.drop_path(self.mlp(x)))
-
-    def attention_map(self, x: Tensor, key_padding_mask: Tensor | None = None, causal: bool = False) -> Tensor:
-        """The (B, H, N, N) attention weights this block computes for input ``x``."""
-        h = self.norm1(x) if self.norm_first else x
-        return self.attn(h, key_padding_mask=key_padding_mask, causal=causal, need_weights=True)[1]

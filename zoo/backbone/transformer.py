@@ -6,6 +6,8 @@ tokens and patching belong to the front-end, pooling to the head.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import Tensor, nn
 
@@ -84,19 +86,61 @@ class Transformer(nn.Module):
             x = last.forward_prefix(x, num_outputs, key_padding_mask)
         return self.norm(x)
 
-    def attention_maps(self, x: Tensor, key_padding_mask: Tensor | None = None, causal: bool = False) -> list[Tensor]:
-        """Per-block (B, H, N, N) attention weights for input tokens ``x`` (for maps)."""
-        maps = []
-        for block in self.blocks:
-            maps.append(block.attention_map(x, key_padding_mask, causal))
-            x = block(x, key_padding_mask, causal)
-        return maps
+    def forward_intermediates(
+        self,
+        x: Tensor,
+        indices: int | Sequence[int] | None = None,
+        return_attention: bool = False,
+        key_padding_mask: Tensor | None = None,
+        causal: bool = False,
+    ) -> tuple[Tensor, list[Tensor]] | tuple[Tensor, list[Tensor], list[Tensor]]:
+        """The output and chosen blocks' hidden states of one pass, as timm's ``forward_intermediates``.
+
+        Args:
+            x: (B, N, D) tokens.
+            indices: the last ``n`` blocks (an int), block indices (negative from the end), or
+                None for every block.
+            return_attention: also the chosen blocks' (B, H, N, N) attention weights, each from
+                the call that computed the block's output (rows sum to 1 over unmasked keys).
+            key_padding_mask, causal: as in ``forward``.
+
+        Returns:
+            (the (B, N, D) final-normed output, as ``forward``; the chosen blocks' (B, N, D)
+            outputs before the final norm, in block order[; their attention weights]).
+        """
+        take = take_indices(len(self.blocks), indices)
+        hidden, attention = [], []
+        for i, block in enumerate(self.blocks):
+            if i in take and return_attention:
+                x, weights = block(x, key_padding_mask, causal, need_weights=True)
+                attention.append(weights)
+            else:
+                x = block(x, key_padding_mask, causal)
+            if i in take:
+                hidden.append(x)
+        x = self.norm(x)
+        return (x, hidden, attention) if return_attention else (x, hidden)
 
     def make_kv_caches(self, batch_size: int, max_len: int, dtype: torch.dtype = torch.float32) -> list[KVCache]:
         """One empty KV cache per block, on this model's device."""
         attn = self.blocks[0].attn
         device = attn.qkv.weight.device
         return [KVCache(batch_size, attn.num_heads, attn.head_dim, max_len, dtype, device) for _ in self.blocks]
+
+
+def take_indices(depth: int, indices: int | Sequence[int] | None) -> set[int]:
+    """Block indices 0..depth-1 that ``indices`` names: the last n for an int, each (negative
+    from the end) of a list, all for None."""
+    if indices is None:
+        return set(range(depth))
+    if isinstance(indices, int):
+        if not 1 <= indices <= depth:
+            raise ZooError(f"indices {indices} must be between 1 and the depth {depth} (the last n blocks)")
+        return set(range(depth - indices, depth))
+    bad = [i for i in indices if not -depth <= i < depth]
+    if bad:
+        raise ZooError(f"block indices {bad} are outside a stack of depth {depth} (0..{depth - 1}, or negative)")
+    return {i % depth for i in indices}
 
 
 def _init_weights(module: nn.Module) -> None:

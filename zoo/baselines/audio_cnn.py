@@ -13,9 +13,10 @@ from torch import Tensor, nn
 
 from zoo.baselines.resnet import CifarResNet
 from zoo.frontends.audio import LogMel, SpecAugment, waveform_lengths
+from zoo.heads.classifier import FcClassifier
 
 
-class LogMelResNet(nn.Module):
+class LogMelResNet(FcClassifier, nn.Module):
     """(B, T) zero-padded waveforms -> (B, num_classes) logits, the contract of the AST classifier.
 
     ``LogMel`` (and SpecAugment while training) as in ``SpectrogramPatchEmbed``, then the
@@ -28,8 +29,6 @@ class LogMelResNet(nn.Module):
         widths, depths, stem_stride: the :class:`CifarResNet` stages.
         freq_mask, time_mask, num_masks: SpecAugment while training.
     """
-
-    classifier = "fc"  # the submodule a new label set replaces
 
     def __init__(
         self,

@@ -12,9 +12,10 @@ from torch import Tensor, nn
 from torchvision.models.resnet import BasicBlock
 
 from zoo.errors import ZooError
+from zoo.heads.classifier import FcClassifier
 
 
-class CifarResNet(nn.Module):
+class CifarResNet(FcClassifier, nn.Module):
     """(B, C, H, W) images -> (B, num_classes) logits, the same contract as a ViT classifier.
 
     A 3x3 stem keeps full resolution (no 7x7 stride-2 stem and max-pool, which would shrink
@@ -28,8 +29,6 @@ class CifarResNet(nn.Module):
         depths: BasicBlocks in each stage.
         stem_stride: stride of the stem convolution.
     """
-
-    classifier = "fc"  # the submodule a new label set replaces
 
     def __init__(
         self,

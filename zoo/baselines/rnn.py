@@ -20,12 +20,13 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from zoo.errors import ZooError
 from zoo.frontends.text import check_ids
+from zoo.heads.classifier import FcClassifier
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
 POOLS = ("last", "max", "mean")
 
 
-class RNNClassifier(nn.Module):
+class RNNClassifier(FcClassifier, nn.Module):
     """(B, N) token ids -> (B, num_classes) logits: embedding -> LSTM/GRU -> pool -> dropout -> ``fc``.
 
     The recurrence runs over packed sequences, so a row's logits do not depend on how much
@@ -45,8 +46,6 @@ class RNNClassifier(nn.Module):
         pool: "last" (the final hidden state of the top layer), or "max" / "mean" over the
             top layer's outputs at valid positions.
     """
-
-    classifier = "fc"  # the submodule a new label set replaces
 
     def __init__(
         self,
@@ -135,8 +134,6 @@ class RNNLanguageModel(nn.Module):
         tie_weights: share the decoder's (V, D) weight with the embedding.
         pad_id: the padding id (its embedding is zero), or None when inputs are never padded.
     """
-
-    classifier = None  # no label set: fine-tuning keeps the whole network
 
     def __init__(
         self,

@@ -224,23 +224,28 @@ class SpectrogramPatchEmbed(nn.Module):
         the clip's last non-zero sample; None when no clip in the batch has such a patch.
 
         The first time column is always kept (a silent clip still has tokens to attend to)."""
-        self._check(waveform)
+        rows, columns = self.patch_grid(waveform)  # checks the waveform
         size, stride = self.patch_size[1], self.patch_stride[1]
         valid_frames = self.logmel.num_frames(waveform_lengths(waveform)).clamp(min=size)  # (B,)
-        columns = self._columns(self.logmel.num_frames(waveform.shape[-1]), 1)
         ends = torch.arange(columns, device=waveform.device) * stride + size  # (Gt,) one past each column
         pad = ends[None, :] > valid_frames[:, None]  # (B, Gt)
         if not pad.any():
             return None
-        mask = pad[:, None, :].expand(-1, self.grid[0], -1).flatten(1)  # (B, Gf * Gt), frequency-major
+        mask = pad[:, None, :].expand(-1, rows, -1).flatten(1)  # (B, Gf * Gt), frequency-major
         return F.pad(mask, (self.num_prefix_tokens, 0), value=False)
+
+    def patch_grid(self, waveform: Tensor) -> tuple[int, int]:
+        """(B, T) -> (frequency rows Gf, time columns Gt) of the patch tokens, frequency-major."""
+        self._check(waveform)
+        frames = self.logmel.num_frames(max(waveform.shape[-1], self._min_samples()))
+        return self.grid[0], self._columns(frames, 1)
 
     def spectrogram(self, waveform: Tensor) -> Tensor:
         """(B, T) -> (B, n_mels, frames >= the time patch): normalised log-mel, SpecAugment-ed
         when training. A clip shorter than one patch is zero-padded to one, as it would be in a
         padded batch, so its tokens do not depend on the batch."""
         self._check(waveform)
-        min_samples = (self.patch_size[1] - 1) * self.logmel.hop_length + self.logmel.win_length
+        min_samples = self._min_samples()
         frames = self.logmel.num_frames(waveform_lengths(waveform)) if self.training else None
         if waveform.shape[-1] < min_samples:
             waveform = F.pad(waveform, (0, min_samples - waveform.shape[-1]))
@@ -256,6 +261,10 @@ class SpectrogramPatchEmbed(nn.Module):
         if self.cls_token is not None:
             x = torch.cat([self.cls_token.expand(B, -1, -1), x], dim=1)
         return self.drop(x)
+
+    def _min_samples(self) -> int:
+        """The shortest waveform that fills one time patch; shorter clips are zero-padded to it."""
+        return (self.patch_size[1] - 1) * self.logmel.hop_length + self.logmel.win_length
 
     def _pos_embed(self, columns: int) -> Tensor:
         if self.pos_embed_kind == "learned":

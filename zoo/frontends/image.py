@@ -72,6 +72,14 @@ class PatchEmbed(nn.Module):
         """Parameters the optimiser should not decay (see ``zoo.tasks.param_groups``)."""
         return {"pos_embed", "cls_token"}
 
+    def padding_mask(self, x: Tensor) -> None:
+        """Images are never padded: None."""
+        return None
+
+    def patch_grid(self, x: Tensor) -> tuple[int, int]:
+        """(B, C, H, W) -> (rows, cols) of the patch tokens, row-major after the class token."""
+        return self._grid(*x.shape[-2:])
+
     def forward(self, x: Tensor) -> Tensor:
         """(B, C, H, W) -> (B, num_prefix_tokens + N, D)."""
         B, C, H, W = x.shape

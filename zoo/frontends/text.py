@@ -84,6 +84,14 @@ class TokenEmbed(nn.Module):
         """(B, N) ids -> (B, N) bool, True where ``ids == pad_id``; None without a pad id."""
         return None if self.pad_id is None else ids == self.pad_id
 
+    def patch_grid(self, ids: Tensor) -> None:
+        """Text tokens are a sequence, not a grid: None."""
+        return None
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        """The (V, D) token embedding (an ``LMHead`` ties its projection to it)."""
+        return self.embedding
+
     def forward(self, ids: Tensor, offset: int = 0) -> Tensor:
         """(B, N) ids at positions ``offset .. offset + N - 1`` -> (B, N, D)."""
         check_ids(ids, self.vocab_size)

@@ -47,6 +47,14 @@ class LMHead(nn.Module):
     def vocab_size(self) -> int:
         return self.decoder.out_features
 
+    @property
+    def tokens_read(self) -> None:
+        """Every position gets logits: None (all tokens)."""
+        return None
+
+    def check_prefix_tokens(self, num_prefix_tokens: int) -> None:
+        """Any front-end fits: a class token gets logits like every other position."""
+
     def tie_to(self, embedding: nn.Embedding) -> None:
         """Share the (V, D) projection weight with ``embedding`` (one tensor, two names)."""
         if embedding.weight.shape != self.decoder.weight.shape:

@@ -2,10 +2,16 @@
 
     <dir>/
       model.safetensors   weights only (safetensors: tensors and a JSON header, nothing executable)
-      config.yaml         {task, model: {class_path, init_args}, labels, preprocessing}
+      config.yaml         {format, task, model: {class_path, init_args}, labels, preprocessing}
       metrics.json        measured metrics of exactly these weights
       card.md             what it is, data, recipe, metrics, the command that reproduces it
       tokenizer.json      for models that read text
+
+``format`` is 2 since the loader sizes the classifier by ``labels``: the ``model`` section is
+the architecture as trained, and a fine-tuned checkpoint may keep its base model's section
+with a classifier of another size, its own ``labels`` giving the size (``zoo.hub.pretrained``).
+A config without ``format`` is format 1 (the model section's classes are its labels), read
+by the same rule.
 
 The directory is built under a temporary name beside its destination and renamed into
 place, so a crash never leaves half a checkpoint under the final name.
@@ -30,6 +36,7 @@ from zoo.errors import ZooError
 from zoo.hub.files import CARD, CONFIG, EXTRA_FILES, FILES, METRICS, WEIGHTS, sha256_of
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+FORMAT = 2  # written by this version; it reads every format up to this one (none given: 1)
 
 
 def tied_aliases(model: nn.Module) -> dict[str, str]:
@@ -156,6 +163,10 @@ def read_checkpoint(path: Path, sha256: str | None = None) -> CheckpointFiles:
     config = _read(path / CONFIG, lambda text: yaml.load(text, Loader=_NoAliasLoader))
     if not isinstance(config, dict) or not isinstance(config.get("model"), dict):
         raise ZooError(f"{path / CONFIG} has no 'model' section (class_path/init_args)")
+    if config.get("format", 1) not in range(1, FORMAT + 1):
+        raise ZooError(
+            f"{path / CONFIG} has format {config['format']!r}; this zoo reads formats 1 to {FORMAT}: upgrade zoo"
+        )
     try:
         state = load_file(path / WEIGHTS)
     except (SafetensorError, OSError, ValueError) as err:

@@ -7,9 +7,11 @@ from pathlib import Path
 
 from torch import nn
 
+from zoo.contracts import is_classifier
 from zoo.data.preprocessing import Preprocessing
+from zoo.errors import ZooError
 from zoo.hub.build import plain
-from zoo.hub.checkpoint import load_weights, stored_state, write_checkpoint
+from zoo.hub.checkpoint import FORMAT, load_weights, stored_state, write_checkpoint
 
 CARD_METRICS = (
     "test/acc",
@@ -53,7 +55,13 @@ def export_checkpoint(
         data_module: the class path of the datamodule it was trained on, recorded as ``data``
             so that its held-out data can be found again (``zoo.hub.evaluate.held_out_data``).
     """
+    if is_classifier(model) and len(labels or []) != model.num_classes:
+        raise ZooError(
+            f"the model has {model.num_classes} classes but {len(labels or [])} labels were given; "
+            "give one label per class (model.reset_classifier(len(labels)) for a new label set)"
+        )
     config = {
+        "format": FORMAT,
         "task": task,
         "model": plain(model_config),
         "labels": list(labels or []),

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from torch import nn
 
+from zoo.contracts import classifier_name, is_classifier
 from zoo.errors import ZooError
 from zoo.hub.checkpoint import LoadReport, load_weights, read_checkpoint
 from zoo.hub.registry import resolve
@@ -28,9 +29,9 @@ def init_from_checkpoint(
 ) -> LoadReport:
     """Load a checkpoint's weights into ``model``.
 
-    Without ``modules``, everything but the model's ``classifier`` submodule (e.g. ``head``,
-    which keeps its fresh init whatever the checkpoint holds there: an LM head) must load;
-    with ``new_head=False`` the classifier loads too (the same label set).
+    Without ``modules``, everything but a classifier's task head (:func:`task_head`, e.g.
+    ``head``, which keeps its fresh init whatever the checkpoint holds there: an LM head) must
+    load; with ``new_head=False`` the classifier loads too (the same label set).
     With ``modules`` (top-level submodule names, e.g. ``["backbone"]``), exactly those load
     and every other submodule keeps its fresh init. The report names what was re-initialised.
     """
@@ -48,6 +49,12 @@ def init_from_checkpoint(
         if not state:
             raise ZooError(f"{name_or_path} holds no weights under {', '.join(keep)}")
         return load_weights(model, state, tuple(f"{name}." for name in sorted(children - set(modules))))
-    classifier = getattr(model, "classifier", None)
-    reinit = (f"{classifier}.",) if classifier and new_head else ()
+    reinit = (f"{task_head(model)}.",) if new_head and is_classifier(model) else ()
     return load_weights(model, state, reinit)
+
+
+def task_head(model: nn.Module) -> str:
+    """The top-level submodule that holds the model's classifier: ``head`` of a Transformer
+    (``head.fc``), ``fc`` of a baseline. It is task-specific, so initialising from another task's
+    checkpoint (a masked-LM head) leaves it fresh."""
+    return classifier_name(model).split(".")[0]

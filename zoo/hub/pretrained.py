@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from zoo.contracts import classifier_name, is_classifier
 from zoo.data.preprocessing import Preprocessing, preprocessing_from_dict
 from zoo.errors import ZooError
 from zoo.hub.build import build
@@ -100,8 +101,19 @@ class Pretrained(nn.Module):
         return p.decode(out[0].tolist())
 
 
-def from_files(files: CheckpointFiles) -> Pretrained:
-    """Build the network from a read checkpoint and load its weights strictly."""
+def from_files(files: CheckpointFiles, num_classes: int | None = None) -> Pretrained:
+    """Build the network from a read checkpoint and load its weights strictly.
+
+    The ``model`` section is the architecture as trained; ``labels`` say how many classes its
+    classifier has. When they differ from the section's (a fine-tuned checkpoint that keeps its
+    base model's section), the classifier is reset to ``len(labels)`` outputs before loading.
+
+    Args:
+        files: the checkpoint, as read by ``read_checkpoint``.
+        num_classes: a fresh classifier of this many outputs instead of the trained one, labelled
+            "0" .. "N-1" (every other tensor still loads strictly); the checkpoint's own count
+            keeps its trained classifier and labels, as timm's ``create_model`` does.
+    """
     config = files.config
     labels = config.get("labels") or []
     if not isinstance(labels, list) or (not labels and config.get("task", DEFAULT_TASK).endswith("classification")):
@@ -111,18 +123,39 @@ def from_files(files: CheckpointFiles) -> Pretrained:
     model = build(config["model"])
     if not isinstance(model, nn.Module):
         raise ZooError(f"{files.path}/config.yaml: 'model' builds a {type(model).__name__}, not a torch module")
-    report = load_weights(model, files.state)
+    if num_classes is not None and num_classes != len(labels):
+        report = _load_with_new_classifier(model, files, num_classes)
+        labels = [str(i) for i in range(num_classes)]
+    else:
+        if labels and is_classifier(model) and model.num_classes != len(labels):
+            model.reset_classifier(len(labels))  # e.g. a fine-tuned checkpoint on its base model's section
+        report = load_weights(model, files.state)
     preprocessing = preprocessing_from_dict(config["preprocessing"], files.extra)
     return Pretrained(model, labels, preprocessing, config, files.metrics, files.card, report).eval()
 
 
-def load(name_or_path: str | Path, device: str | torch.device = "cpu") -> Pretrained:
+def _load_with_new_classifier(model: nn.Module, files: CheckpointFiles, num_classes: int) -> LoadReport:
+    """Reset ``model``'s classifier to ``num_classes`` outputs, then load every other tensor."""
+    if not is_classifier(model):
+        task = files.config.get("task", DEFAULT_TASK)
+        raise ZooError(f"{files.path} is a {task} model, which has no classes; load it without num_classes")
+    model.reset_classifier(num_classes)
+    return load_weights(model, files.state, reinit=(f"{classifier_name(model)}.",))
+
+
+def load(
+    name_or_path: str | Path, device: str | torch.device = "cpu", num_classes: int | None = None
+) -> Pretrained:
     """A named checkpoint (see ``zoo list``), a checkpoint directory, or ``hf://owner/repo``
     -> a :class:`Pretrained` model in eval mode on ``device``.
+
+    ``num_classes`` gives a classifier a fresh head of that many outputs, labelled "0" .. "N-1",
+    to fine-tune (see :func:`from_files`).
 
     Example:
         >>> model = zoo.load("vit-tiny-fashion-mnist")
         >>> model.predict(["shoe.png"])[0]["label"]
+        >>> backbone_and_new_head = zoo.load("vit-tiny-fashion-mnist", num_classes=3).model
     """
     path, sha256 = resolve(name_or_path)
-    return from_files(read_checkpoint(path, sha256)).to(device)
+    return from_files(read_checkpoint(path, sha256), num_classes).to(device)

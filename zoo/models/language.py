@@ -26,7 +26,6 @@ class CausalLM(UnimodalModel):
         head: ``LMHead``, usually tied to the token embedding.
     """
 
-    classifier = None  # no label set: fine-tuning keeps the whole network
     causal = True
 
     def __init__(self, frontend: nn.Module, backbone: Transformer, head: LMHead) -> None:

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix, MulticlassF1Score
 
+from zoo.contracts import is_classifier
 from zoo.tasks.optim import OptimizerFactory, SchedulerFactory, build_optimizers, default_optimizer
 
 
@@ -22,7 +23,9 @@ class ClassificationTask(L.LightningModule):
     (num_classes, num_classes) counts (rows: true class, columns: predicted), summed over ranks.
 
     Args:
-        model: maps a batch of inputs to (B, num_classes) logits.
+        model: maps a batch of inputs to (B, num_classes) logits. A classifier built for another
+            number of classes (a checkpoint's config, fine-tuned on new labels) gets a fresh
+            classifier of ``num_classes`` (``reset_classifier``).
         num_classes: number of classes.
         optimizer: builds the optimiser from the parameter groups of ``weight_decay_groups``
             (AdamW, lr 1e-3, wd 0.05 by default); biases, norms and position embeddings get no decay.
@@ -41,6 +44,8 @@ class ClassificationTask(L.LightningModule):
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
+        if is_classifier(model) and model.num_classes != num_classes:
+            model.reset_classifier(num_classes)  # e.g. a fine-tune's label set: a fresh classifier of that size
         self.model = model
         self.num_classes = num_classes
         self.optimizer = optimizer

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from zoo.contracts import NoWeightDecay
+
 
 def weight_decay_groups(model: nn.Module) -> list[dict]:
     """Split ``model``'s trainable parameters into a decayed and a non-decayed group.
@@ -18,7 +20,7 @@ def weight_decay_groups(model: nn.Module) -> list[dict]:
     """
     skip: set[str] = set()
     for prefix, module in model.named_modules():
-        if hasattr(module, "no_weight_decay"):
+        if isinstance(module, NoWeightDecay):
             skip.update(f"{prefix}.{name}" if prefix else name for name in module.no_weight_decay())
     decay, no_decay = [], []
     for name, param in model.named_parameters():
