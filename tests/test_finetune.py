@@ -25,9 +25,8 @@ def test_new_label_set_gets_a_new_head_and_learns_it(micro_checkpoint, tmp_path,
     train = make_image_folder(tmp_path / "mine", per_label=60, split="train", size=56, rgb=True)
     held_out = make_image_folder(tmp_path / "held_out", per_label=30, split="test", size=56, rgb=True)
     out = tmp_path / "my_model"
-    main(["finetune", str(micro_checkpoint), "--data", str(train), "--output", str(out), "--epochs", "6", "--new-head",
-          *FAST])  # fmt: skip
-    assert "re-initialised 2: head.fc.weight, head.fc.bias" in capsys.readouterr().out
+    main(["finetune", str(micro_checkpoint), "--data", str(train), "--output", str(out), "--epochs", "6", *FAST])
+    assert "zoo finetune: a new head for 3 labels ('bag', 'footwear', 'top' are new" in capsys.readouterr().out
     model = zoo.load(out)
     assert model.labels == sorted(GROUPS)
     assert _accuracy(model, held_out) > 0.6  # chance: 1/3
@@ -74,11 +73,22 @@ def test_same_label_set_keeps_the_head_in_the_checkpoints_order(micro_checkpoint
     assert torch.allclose(after(x), before(x), atol=1e-6)  # lr 0, frozen: the same network
 
 
-def test_new_labels_without_new_head_are_refused(micro_checkpoint, tmp_path, capsys):
-    train = make_image_folder(tmp_path / "mine", per_label=4, split="train")
-    err = error_line(["finetune", str(micro_checkpoint), "--data", str(train), "--output", str(tmp_path / "o")], capsys)
-    assert "'bag', 'footwear', 'top' are not among the checkpoint's 10 labels; pass --new-head" in err
-    assert not (tmp_path / "o").exists()
+def test_labels_the_checkpoint_lacks_get_a_new_head_saying_which_are_kept_and_new(micro_checkpoint, tmp_path, capsys):
+    from PIL import Image
+
+    arrays = load_arrays("embedded")
+    for i in range(60):  # two of the checkpoint's labels, and one it does not have
+        label = {1: "Trouser", 8: "Bag"}.get(int(arrays["train_labels"][i]), "other")
+        (tmp_path / "mixed" / label).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(arrays["train_images"][i]).save(tmp_path / "mixed" / label / f"{i}.png")
+    out = tmp_path / "o"
+    main(["finetune", str(micro_checkpoint), "--data", str(tmp_path / "mixed"), "--output", str(out), "--epochs", "1",
+          *FAST])  # fmt: skip
+    assert (
+        "zoo finetune: a new head for 3 labels ('other' is new; also in the checkpoint: 'Bag', 'Trouser')"
+        in capsys.readouterr().out
+    )
+    assert zoo.load(out).labels == ["Bag", "Trouser", "other"]
 
 
 def test_freeze_backbone_trains_only_the_head(micro_checkpoint):
@@ -122,10 +132,10 @@ def test_bad_input_is_one_line_and_writes_nothing(micro_checkpoint, in_tmp, caps
     (tmp_path / "photos" / "bag" / "broken.jpg").write_bytes(b"\xff\xd8 truncated")
     err = error_line(["finetune", str(micro_checkpoint), "--data", "photos", "--output", "x", "--new-head"], capsys)
     assert "photos/bag/broken.jpg: not a readable image" in err
-    assert "--epochs 0 is not valid" in error_line(
+    assert "epochs 0 is not valid" in error_line(
         ["finetune", "m", "--data", "d", "--output", "x", "--epochs", "0"], capsys
     )
-    assert "--precision 'fp8'" in error_line(
+    assert "precision 'fp8' is not one of auto" in error_line(
         ["finetune", "m", "--data", "d", "--output", "x", "--precision", "fp8"], capsys
     )
     err = error_line(["finetune", str(micro_checkpoint), "--data", "photos", "--output", "photos"], capsys)
@@ -133,9 +143,8 @@ def test_bad_input_is_one_line_and_writes_nothing(micro_checkpoint, in_tmp, caps
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "micro", "photos"]  # nothing written
 
 
-def test_a_resnet_gets_a_new_fc_for_new_labels(tmp_path):
+def test_a_resnet_gets_a_new_fc_for_new_labels_and_keeps_its_config(tmp_path):
     from zoo.data.fashion_mnist import FashionMNISTDataModule
-    from zoo.finetune import adapt
     from zoo.hub.export import export_checkpoint
 
     config = {
@@ -143,12 +152,16 @@ def test_a_resnet_gets_a_new_fc_for_new_labels(tmp_path):
         "init_args": {"num_classes": 10, "in_chans": 1, "widths": [8, 16], "depths": [1, 1]},
     }
     data = FashionMNISTDataModule()
-    path = export_checkpoint(tmp_path / "r", build(config), config, data.classes, data.preprocessing, {}, "-", "-")
-    model, new_config, report = adapt(zoo.load(path), ["a", "b", "c"])
-    assert report.reinitialised == ["fc.weight", "fc.bias"]
-    assert new_config == config and model(torch.zeros(1, 1, 28, 28)).shape == (1, 3)  # the labels size fc
-    set_trainable(model, 0)
-    assert {n for n, p in model.named_parameters() if p.requires_grad} == {"fc.weight", "fc.bias"}
+    base = export_checkpoint(tmp_path / "r", build(config), config, data.classes, data.preprocessing, {}, "-", "-")
+    train = make_image_folder(tmp_path / "mine", per_label=20, split="train")
+    metrics = zoo.finetune(base, train, tmp_path / "tuned", epochs=1, batch_size=16, precision="32-true")
+    assert metrics["reinitialised_tensors"] == ["fc.weight", "fc.bias"]
+    tuned = zoo.load(tmp_path / "tuned")
+    assert tuned.labels == sorted(GROUPS) and tuned(torch.zeros(1, 1, 28, 28)).shape == (1, 3)
+    # the architecture as trained (with the defaults filled in); its labels size the classifier
+    assert tuned.config["model"]["init_args"].items() >= config["init_args"].items()
+    set_trainable(tuned.model, 0)
+    assert {n for n, p in tuned.model.named_parameters() if p.requires_grad} == {"fc.weight", "fc.bias"}
 
 
 @pytest.mark.parametrize("freeze", ["backbone", "gradual"])

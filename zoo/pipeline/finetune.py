@@ -86,6 +86,8 @@ def finetune(
         The metrics written to ``workdir/metrics.json`` (and the checkpoint's ``metrics.json``).
     """
     _check_options(epochs, batch_size, lr, freeze, weights_dtype)
+    if precision != AUTO:
+        resolve_precision(precision, accelerator)  # a bad value is one line before anything is loaded
     output = check_destination(Path(output))
     folder, _ = resolve(model)
     pretrained = load(folder)
