@@ -58,8 +58,10 @@ def collate(examples: Sequence[Mapping[str, Tensor | int]], padding: Mapping[str
     (ints to a (B,) int64 tensor)."""
     padding = padding or {}
     stacked = default_collate([{k: v for k, v in e.items() if k not in padding} for e in examples])
-    return {name: _pad([e[name] for e in examples], padding[name]) if name in padding else stacked[name]
-            for name in examples[0]}
+    return {
+        name: _pad([e[name] for e in examples], padding[name]) if name in padding else stacked[name]
+        for name in examples[0]
+    }
 
 
 def _pad(sequences: Sequence[Tensor], value: float) -> Tensor:

@@ -216,5 +216,5 @@ class FashionMNISTDataModule(L.LightningDataModule):
 
 
 def held_out(task: str, preprocessing: ImagePreprocessing, variant: str) -> FashionMNISTDataModule:
-    """The test images: the embedded 2,000 or the official 10,000 (``zoo.datasets``)."""
+    """The test images: the embedded 2,000, or the official 10,000 the cards were measured on."""
     return FashionMNISTDataModule(variant=variant)
