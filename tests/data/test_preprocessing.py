@@ -39,12 +39,12 @@ def test_image_preprocessing_imports_no_audio_or_text_library():
 
 def test_import_zoo_and_load_an_image_model_import_no_audio_or_text_library():
     loaded = libraries_loaded_by("import zoo\nzoo.load('vit-tiny-fashion-mnist')")
-    # Imports this part does not own (issue 13 moves them): zoo.hub.checkpoint takes the
-    # tokenizer.json constant from zoo.data.tokenizer (tokenizers), and the zoo.models /
-    # zoo.frontends packages import the audio front-end (torchaudio) with the image one.
+    # Imports outside preprocessing that the load path still makes: the zoo.models and
+    # zoo.frontends packages import the audio front-end (torchaudio) with the image one
+    # (zoo.hub.checkpoint's tokenizer import is gone since the hub merge). Anything else fails.
     elsewhere = libraries_loaded_by("import zoo.hub.checkpoint, zoo.models.unimodal, zoo.frontends.image")
     if loaded and loaded <= elsewhere:
-        pytest.xfail(f"{sorted(loaded)} still come from zoo.hub.checkpoint / zoo.models imports, not preprocessing")
+        pytest.xfail(f"{sorted(loaded)} still imported by zoo.models / zoo.frontends (or zoo.hub), not by preprocessing")
     assert not loaded, loaded
 
 
