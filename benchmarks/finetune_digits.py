@@ -27,7 +27,7 @@ import soundfile as sf
 from PIL import Image
 
 import zoo
-from zoo.data.spoken_digits import embedded_archive
+from zoo.datasets.spoken_digits import embedded_archive
 from zoo.hub.build import build
 from zoo.hub.checkpoint import read_checkpoint
 from zoo.hub.export import export_checkpoint

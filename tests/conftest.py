@@ -65,7 +65,7 @@ def micro_checkpoint(tmp_path) -> Path:
     """An untrained micro ViT exported as a zoo checkpoint for Fashion-MNIST's labels."""
     import torch
 
-    from zoo.data.fashion_mnist import FashionMNISTDataModule
+    from zoo.datasets.fashion_mnist import FashionMNISTDataModule
     from zoo.hub.build import build
     from zoo.hub.export import export_checkpoint
 
@@ -99,7 +99,7 @@ def make_image_folder(root: Path, per_label: int = 40, split: str = "test", size
     import numpy as np
     from PIL import Image
 
-    from zoo.data.fashion_mnist import load_arrays
+    from zoo.datasets.fashion_mnist import load_arrays
 
     arrays = load_arrays("embedded")
     images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]

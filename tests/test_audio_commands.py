@@ -13,7 +13,7 @@ import soundfile as sf
 import yaml
 
 from tests.conftest import ROOT, error_line, run_zoo
-from zoo.data.spoken_digits import DIGITS, embedded_archive
+from zoo.datasets.spoken_digits import DIGITS, embedded_archive
 
 AUDIO = ROOT / "recipes" / "audio"
 _M = "--model.init_args.model.init_args"
@@ -69,7 +69,7 @@ def test_audio_run_writes_a_checkpoint_that_reads_audio(ast):
     assert sum(map(sum, metrics["confusion_matrix"])) == 270 and 0 <= metrics["test/acc"] <= 1
     config = yaml.safe_load((ast / "checkpoint" / "config.yaml").read_text())
     assert config["task"] == "audio-classification" and config["labels"] == list(DIGITS)
-    assert config["data"] == "zoo.data.spoken_digits.SpokenDigitsDataModule"
+    assert config["data"] == "zoo.datasets.spoken_digits.SpokenDigitsDataModule"
 
 
 @pytest.mark.slow
@@ -130,7 +130,7 @@ def test_the_transfer_recipe_reports_the_reused_backbone(tmp_path):
     few batches): the run prints which keys came from the image checkpoint."""
     recipe = (AUDIO / "ast_tiny_spoken_language_from_vit.yaml").read_text()
     recipe = recipe.replace(
-        "zoo.data.spoken_language.SpokenLanguageDataModule", "zoo.data.spoken_digits.SpokenDigitsDataModule"
+        "zoo.datasets.spoken_language.SpokenLanguageDataModule", "zoo.datasets.spoken_digits.SpokenDigitsDataModule"
     )
     recipe = recipe.replace("num_classes: 9", "num_classes: 10").replace("max_seconds: 3.0", "max_seconds: 1.5")
     (tmp_path / "transfer.yaml").write_text(recipe)

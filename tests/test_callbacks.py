@@ -8,7 +8,7 @@ import torch
 
 from zoo.baselines.resnet import CifarResNet
 from zoo.callbacks import TrainingBudget
-from zoo.data.fashion_mnist import FashionMNISTDataModule
+from zoo.datasets.fashion_mnist import FashionMNISTDataModule
 from zoo.tasks.classification import ClassificationTask
 from zoo.tasks.schedules import WarmupCosineLR
 

@@ -92,7 +92,7 @@ def test_run_trains_tests_and_writes_metrics(in_tmp):
     assert "test/acc" in result.stdout  # the printed table
     # The run ends with a zoo checkpoint; loaded, it reproduces the test accuracy exactly.
     import zoo
-    from zoo.data.fashion_mnist import FashionMNISTDataModule
+    from zoo.datasets.fashion_mnist import FashionMNISTDataModule
     from zoo.hub.evaluate import evaluate
 
     loaded = zoo.load(out / "checkpoint")

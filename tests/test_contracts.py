@@ -262,7 +262,9 @@ def test_reset_classifier_changes_the_classifier_alone(name):
 
 @cache
 def preprocessing(modality: str):
-    from zoo.data.preprocessing import AudioPreprocessing, ImagePreprocessing, TextPreprocessing
+    from zoo.data.preprocessing.audio import AudioPreprocessing
+    from zoo.data.preprocessing.image import ImagePreprocessing
+    from zoo.data.preprocessing.text import TextPreprocessing
     from zoo.data.tokenizer import train_bpe
 
     if modality == "image":

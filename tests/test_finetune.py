@@ -9,7 +9,7 @@ import zoo
 from tests.conftest import GROUPS, error_line, make_image_folder
 from zoo.callbacks import GradualUnfreeze, set_trainable
 from zoo.commands import main
-from zoo.data.fashion_mnist import CLASSES, load_arrays
+from zoo.datasets.fashion_mnist import CLASSES, load_arrays
 from zoo.hub.build import build
 
 FAST = ["--precision", "32-true", "--batch-size", "16"]
@@ -144,7 +144,7 @@ def test_bad_input_is_one_line_and_writes_nothing(micro_checkpoint, in_tmp, caps
 
 
 def test_a_resnet_gets_a_new_fc_for_new_labels_and_keeps_its_config(tmp_path):
-    from zoo.data.fashion_mnist import FashionMNISTDataModule
+    from zoo.datasets.fashion_mnist import FashionMNISTDataModule
     from zoo.hub.export import export_checkpoint
 
     config = {
@@ -169,7 +169,7 @@ def test_frozen_layers_do_not_change_at_all(freeze, tmp_path):
     """Weights and BatchNorm statistics of every frozen layer stay bit-identical; the head trains."""
     from PIL import Image
 
-    from zoo.data.fashion_mnist import FashionMNISTDataModule
+    from zoo.datasets.fashion_mnist import FashionMNISTDataModule
     from zoo.hub.export import export_checkpoint
 
     torch.manual_seed(0)

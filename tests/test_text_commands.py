@@ -81,7 +81,7 @@ def test_predict_classifies_sentences(classifier):
 
 
 def write_reviews(path, labels=("rotten", "fresh"), per_label=20, header="text,label"):
-    from zoo.data.rotten_tomatoes import embedded_splits
+    from zoo.datasets.rotten_tomatoes import embedded_splits
 
     texts, truth = embedded_splits()["test"]
     rows = [header]
@@ -127,8 +127,8 @@ def test_finetune_names_a_missing_column(classifier, tmp_path, capsys):
 @pytest.mark.slow
 def test_masked_lm_pretraining_then_classifier_reports_the_new_head(tmp_path):
     mlm = tmp_path / "mlm"
-    ok(run_zoo(["run", str(TEXT / "bert_tiny_mlm_rotten_tomatoes.yaml"), "--output", str(mlm), *MICRO_MLM,
-                "--data.init_args.corpus=rotten-tomatoes"], cwd=tmp_path))  # fmt: skip
+    ok(run_zoo(["run", str(TEXT / "bert_tiny_mlm_rotten_tomatoes.yaml"), "--output", str(mlm), *MICRO_MLM],
+               cwd=tmp_path))  # fmt: skip
     metrics = json.loads((mlm / "metrics.json").read_text())
     assert 1 < metrics["test/ppl"] < 600  # below chance (the vocabulary size) after 2 epochs
     ckpt = str(mlm / "checkpoint")

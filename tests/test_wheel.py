@@ -78,7 +78,7 @@ def test_wheel_install_loads_every_named_checkpoint(tmp_path):
                 assert model.predict(["a fine film"])[0]["label"] in model.labels, name
             else:
                 assert model.generate("In the beginning", max_new_tokens=3).startswith("In the beginning"), name
-        from zoo.data.spoken_digits import SpokenDigitsDataModule
+        from zoo.datasets.spoken_digits import SpokenDigitsDataModule
         assert len(SpokenDigitsDataModule().splits["test"]) == 270  # the embedded clips ship in the wheel
         print("loaded", len({names!r}))
     """)

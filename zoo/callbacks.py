@@ -60,7 +60,7 @@ class TrainClock(Callback):
         self._pause()
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        first = next(iter(batch.values())) if isinstance(batch, dict) else batch[-1]
+        first = next(iter(batch.values()))  # every field of a dict batch (zoo.data.batch) has B rows
         self.samples += len(first) * trainer.world_size
 
     def metrics(self) -> dict:

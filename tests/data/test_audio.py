@@ -1,18 +1,16 @@
-"""Audio loading, the audio folder, the embedded spoken digits and the spoken-language preparation."""
+"""Audio preprocessing (files and waveforms in memory) and audio folders."""
 
 import io
 import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
 
-from zoo.data import spoken_language
 from zoo.data.audio_folder import AudioFolderDataModule, collate_clips
-from zoo.data.preprocessing import AudioPreprocessing
-from zoo.data.spoken_digits import DIGITS, SpokenDigitsDataModule, embedded_archive
+from zoo.data.preprocessing.audio import AudioPreprocessing
 from zoo.errors import ZooError
 
 PRE = AudioPreprocessing(16_000, max_seconds=1.0)
@@ -76,9 +74,34 @@ def test_bad_files_are_one_line(tmp_path):
         PRE.load(tmp_path / "empty.wav")
 
 
+def test_a_waveform_in_memory_reads_as_the_file_holding_it(tmp_path):
+    """(samples, rate) pairs, numpy or torch, go through the file's steps: cut, mono, resampled."""
+    wave = tone(1.4, 22050, freq=300)  # longer than PRE's 1 s, at another rate
+    sf.write(tmp_path / "clip.wav", wave, 22050, subtype="FLOAT")  # float32 samples, stored exactly
+    from_file = PRE.load(tmp_path / "clip.wav")
+    assert from_file.shape == (16000,)
+    for samples in (wave, torch.from_numpy(wave), wave.astype(np.float64)):
+        torch.testing.assert_close(PRE.load((samples, 22050)), from_file, rtol=0, atol=0)
+    batch = PRE.batch([(wave[:11025], 22050), tmp_path / "clip.wav"])
+    assert batch.shape == (2, 16000) and (batch[0, 8000:] == 0).all()
+    torch.testing.assert_close(batch[1], from_file, rtol=0, atol=0)
+
+
+def test_a_waveform_without_its_rate_or_not_mono_is_a_one_line_error():
+    wave = tone(0.2, 16000)
+    with pytest.raises(ZooError, match=r"<array 2>: a waveform needs its sample rate; give the pair"):
+        PRE.batch([(wave, 16000), wave])
+    with pytest.raises(ZooError, match=r"<waveform 1>: give a waveform as \(samples, sample_rate\)"):
+        PRE.batch([(wave, 16000.0)])
+    with pytest.raises(ZooError, match=r"<waveform 3>: a waveform is \(samples,\) float, got .* shape \(3200, 2\)"):
+        PRE.batch([(wave, 16000), (wave, 16000), (np.stack([wave, wave], axis=1), 16000)])
+    with pytest.raises(ZooError, match=r"<waveform 1>: the clip is empty"):
+        PRE.batch([(np.zeros(0, np.float32), 16000)])
+
+
 def test_batches_are_zero_padded_to_the_longest_clip():
-    waves, labels = collate_clips([(torch.ones(3), 1), (torch.ones(5), 0)])
-    assert waves.tolist() == [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]] and labels.tolist() == [1, 0]
+    batch = collate_clips([{"audio": torch.ones(3), "label": 1}, {"audio": torch.ones(5), "label": 0}])
+    assert batch["audio"].tolist() == [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]] and batch["label"].tolist() == [1, 0]
     assert PRE.collate([torch.ones(2), torch.ones(4)]).shape == (2, 4)
 
 
@@ -95,8 +118,8 @@ def test_audio_folder_carves_validation_and_decodes_every_clip(tmp_path):
     assert data.classes == ["cat", "dog"]
     assert (len(data.splits["train"]), len(data.splits["val"])) == (8, 2)
     data.setup()
-    waves, labels = next(iter(data.val_dataloader()))
-    assert waves.shape[0] == 2 and labels.tolist() == [0, 1]
+    batch = next(iter(data.val_dataloader()))
+    assert batch["audio"].shape[0] == 2 and batch["label"].tolist() == [0, 1]
 
 
 def test_audio_folder_names_a_bad_file_and_an_empty_label(tmp_path):
@@ -116,83 +139,3 @@ def test_a_zip_is_checked_like_a_folder(tmp_path):
             archive.writestr(name, b"")
     with pytest.raises(ZooError, match=r"clips.zip/val has labels that train does not: bird"):
         AudioFolderDataModule(tmp_path / "clips.zip", PRE)
-
-
-def test_embedded_spoken_digits_are_split_by_voice():
-    data = SpokenDigitsDataModule()
-    assert data.classes == list(DIGITS)
-    assert {name: len(split) for name, split in data.splits.items()} == {"train": 930, "val": 150, "test": 270}
-    voices = {
-        name: {PurePosixPath(str(member)).stem.rsplit("_", 1)[0] for member, _ in split}
-        for name, split in data.splits.items()
-    }
-    assert not voices["train"] & voices["val"] and not voices["train"] & voices["test"]
-    assert not voices["val"] & voices["test"]
-    assert {"slt"} <= voices["test"] and {"kal"} <= voices["val"]  # the held-out flite voices
-    for split in data.splits.values():  # every voice says every digit
-        assert {label for _, label in split} == set(DIGITS)
-
-
-def test_embedded_spoken_digits_decode_to_short_16khz_clips():
-    data = SpokenDigitsDataModule(max_seconds=1.5)
-    data.setup()
-    lengths = [len(wave) for wave in data.datasets["test"].waveforms]
-    assert min(lengths) > 0.3 * 16000 and max(lengths) <= 1.5 * 16000
-    with zipfile.ZipFile(embedded_archive()) as archive:
-        assert embedded_archive().stat().st_size < 5 * 2**20 and len(archive.namelist()) == 1350
-
-
-def fake_stamps(root: Path) -> Path:
-    """Tux Paint's layout in miniature: two stamps, a copy of one recording under a second stamp folder."""
-    for folder, stamp in (("animals", "cat"), ("animals", "dog"), ("shapes", "star")):
-        (root / folder).mkdir(parents=True, exist_ok=True)
-        for k, lang in enumerate(("fr", "ru")):
-            sf.write(root / folder / f"{stamp}_desc_{lang}.ogg", tone(0.3, 44100, 200 + 50 * k + len(stamp)), 44100)
-    (root / "seasonal").mkdir()
-    (root / "seasonal" / "star_desc_fr.ogg").write_bytes((root / "shapes" / "star_desc_fr.ogg").read_bytes())
-    sf.write(root / "animals" / "cat_desc_xx.ogg", tone(0.3, 44100), 44100)  # not one of the 9 languages
-    (root / "animals" / "cat.ogg").write_bytes(b"")  # a sound effect, not a description
-    return root
-
-
-def test_find_recordings_keeps_each_recording_once(tmp_path):
-    found = spoken_language.find_recordings(fake_stamps(tmp_path / "stamps"))
-    assert sorted((stamp, lang) for _, stamp, lang, _ in found) == [
-        ("cat", "fr"), ("cat", "ru"), ("dog", "fr"), ("dog", "ru"), ("star", "fr"), ("star", "ru"),
-    ]  # fmt: skip
-
-
-def test_prepare_writes_an_audio_folder_split_by_stamp(tmp_path, monkeypatch):
-    monkeypatch.setenv("ZOO_DATA", str(tmp_path / "cache"))
-    out = spoken_language.prepare(fake_stamps(tmp_path / "stamps"))
-    files = sorted(out.rglob("*.flac"))
-    assert len(files) == 6
-    for file in files:
-        split, lang = file.parent.parent.name, file.parent.name
-        stamp = file.stem.rsplit("-", 1)[0]
-        assert split == spoken_language.split_of(stamp) and lang in ("fr", "ru")
-        assert sf.info(file).samplerate == 16000
-    assert not (tmp_path / "cache" / "spoken-language.tmp").exists()
-
-
-def test_spoken_language_before_prepare_names_the_command(tmp_path, monkeypatch):
-    monkeypatch.setenv("ZOO_DATA", str(tmp_path))
-    data = spoken_language.SpokenLanguageDataModule()  # a recipe builds before the data is there
-    assert data.classes == list(spoken_language.LANGUAGES)
-    with pytest.raises(ZooError, match=r"spoken-language data not prepared; run: zoo data prepare spoken-language"):
-        data.setup()
-    with pytest.raises(ZooError, match=r"no such variant|only the 'full' variant"):
-        spoken_language.SpokenLanguageDataModule(variant="embedded")
-
-
-@pytest.mark.skipif(
-    not (spoken_language.data_home() / "spoken-language" / "train").is_dir(),
-    reason="spoken-language is not prepared here (zoo data prepare spoken-language)",
-)
-def test_prepared_spoken_language_has_every_language_in_every_split():
-    data = spoken_language.SpokenLanguageDataModule()
-    splits = AudioFolderDataModule(spoken_language.data_home() / "spoken-language", PRE, data.classes).splits
-    assert {name: len(split) for name, split in splits.items()} == {"train": 5040, "val": 634, "test": 618}
-    assert data.description.startswith("spoken language, Tux Paint's recorded stamp descriptions (5,040 train")
-    for split in splits.values():
-        assert {label for _, label in split} == set(spoken_language.LANGUAGES)

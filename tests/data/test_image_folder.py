@@ -5,8 +5,8 @@ import shutil
 import pytest
 
 from tests.conftest import GROUPS, make_image_folder
-from zoo.data.fashion_mnist import FashionMNISTDataModule
-from zoo.data.image_folder import ImageFolderDataModule, carve_validation, scan_folder
+from zoo.datasets.fashion_mnist import FashionMNISTDataModule
+from zoo.data.image_folder import ImageFolderDataModule, scan_folder
 from zoo.errors import ZooError
 
 PRE = FashionMNISTDataModule.preprocessing
@@ -18,7 +18,8 @@ def test_flat_folder_gets_a_stratified_validation_split(tmp_path):
     assert len(data.splits["train"]) == 24 and len(data.splits["val"]) == 6  # 2 of each label's 10
     assert {label for _, label in data.splits["val"]} == set(GROUPS)
     data.setup()
-    x, y = data.datasets["val"][0]
+    example = data.datasets["val"][0]
+    x, y = example["image"], example["label"]
     assert x.shape == (1, 28, 28) and x.dtype.is_floating_point and 0 <= y < 3
 
 
@@ -30,12 +31,6 @@ def test_given_splits_and_other_sizes_and_colour(tmp_path):
     assert len(data.datasets["train"]) == 18 and len(data.datasets["val"]) == 6
     assert data.datasets["train"].images.shape[1:] == (1, 28, 28)  # colour 64 px -> grey 28 px
     assert data.test_dataloader().dataset is data.datasets["val"]
-
-
-def test_carve_validation_is_fixed_by_seed():
-    split = [(f"{i}.png", "a" if i % 2 else "b") for i in range(20)]
-    assert carve_validation(split, 0.25) == carve_validation(split, 0.25)
-    assert carve_validation(split, 0.25) != carve_validation(split, 0.25, seed=1)
 
 
 def test_corrupt_image_is_reported_by_path(tmp_path):
@@ -64,10 +59,11 @@ def test_empty_folder_and_single_label_are_clear_errors(tmp_path):
         scan_folder(next((tmp_path / "one" / "footwear").iterdir()))
 
 
-def test_every_label_keeps_a_training_image():
-    split = [("a0.png", "a"), ("a1.png", "a"), ("b0.png", "b"), ("b1.png", "b"), ("b2.png", "b")]
-    train, val = carve_validation(split, 0.8)
-    assert sorted(label for _, label in train) == ["a", "b"] and len(val) == 3
+def test_every_label_keeps_a_training_image(tmp_path):
+    make_image_folder(tmp_path, per_label=2)
+    data = ImageFolderDataModule(tmp_path, PRE, val_fraction=0.8)
+    assert sorted(label for _, label in data.splits["train"]) == sorted(GROUPS)
+    assert sorted(label for _, label in data.splits["val"]) == sorted(GROUPS)
 
 
 def test_val_labels_must_be_train_labels(tmp_path):

@@ -10,7 +10,7 @@ from zoo.hub.registry import list_models
 
 
 def _shoe(tmp_path):
-    from zoo.data.fashion_mnist import load_arrays
+    from zoo.datasets.fashion_mnist import load_arrays
 
     arrays = load_arrays("embedded")
     i = int((arrays["test_labels"] == 7).argmax())  # a Sneaker

@@ -89,7 +89,7 @@ def test_num_classes_for_a_language_model_or_below_one_is_refused():
 
 def test_export_writes_the_format_and_refuses_labels_that_do_not_fit(micro_checkpoint, tmp_path):
     from tests.conftest import micro_vit_config
-    from zoo.data.fashion_mnist import FashionMNISTDataModule
+    from zoo.datasets.fashion_mnist import FashionMNISTDataModule
     from zoo.hub.build import build
     from zoo.hub.export import export_checkpoint
 

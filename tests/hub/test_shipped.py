@@ -3,7 +3,7 @@
 import pytest
 
 import zoo
-from zoo.data.fashion_mnist import full_path
+from zoo.datasets.fashion_mnist import full_path
 from zoo.hub.checkpoint import read_checkpoint, sha256_of
 from zoo.hub.evaluate import evaluate, held_out_data
 from zoo.hub.registry import list_models, shipped_dir
@@ -47,7 +47,7 @@ def full_data_is_here(task: str) -> bool:
     """Whether the full test split of ``task`` is prepared (or installed) on this machine."""
     import importlib.util
 
-    from zoo.data import web_bible
+    from zoo.datasets import web_bible
     from zoo.data.cache import data_home
 
     return {

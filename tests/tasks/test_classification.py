@@ -1,18 +1,22 @@
 """ClassificationTask: loss falls, metrics are named and computed right, optimiser comes from outside."""
 
 import lightning as L
+import pytest
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
+from zoo.data.arrays import FieldsDataset
+from zoo.errors import ZooError
 from zoo.tasks import ClassificationTask, WarmupCosineLR
 
 
 def _toy_loader(n: int = 64) -> DataLoader:
+    """Batches {"audio": (16, 8) "waveforms", "label": (16,)} of 4 separable classes."""
     torch.manual_seed(0)
     x = torch.randn(n, 8)
-    y = (x[:, 0] > 0).long() + 2 * (x[:, 1] > 0).long()  # 4 separable classes
-    return DataLoader(TensorDataset(x, y), batch_size=16)
+    y = (x[:, 0] > 0).long() + 2 * (x[:, 1] > 0).long()
+    return DataLoader(FieldsDataset({"audio": x, "label": y}), batch_size=16)
 
 
 def _trainer(**kwargs) -> L.Trainer:
@@ -55,7 +59,23 @@ def test_metrics_match_a_hand_count():
     # predicts 0,1,2,3,4,5,0,0; below the winner, class 0 ranks highest and class 5 lowest
     logits = torch.eye(6)[[0, 1, 2, 3, 4, 5, 0, 0]] * 5 - 0.1 * torch.arange(6.0)
     labels = torch.tensor([0, 1, 2, 3, 4, 5, 1, 2])
-    result = _trainer().test(task, DataLoader(TensorDataset(logits, labels), batch_size=4), verbose=False)[0]
+    loader = DataLoader(FieldsDataset({"image": logits, "label": labels}), batch_size=4)
+    result = _trainer().test(task, loader, verbose=False)[0]
     assert result["test/acc"] == 0.75
     assert result["test/acc_top5"] == 1.0  # classes 1 and 2 rank 2nd and 3rd where 0 wins
     assert task.confusion_matrix[1, 0] == 1 and task.confusion_matrix[2, 0] == 1
+
+
+def test_predict_reads_the_input_field_by_name_and_gives_probabilities():
+    task = ClassificationTask(nn.Identity(), num_classes=3)
+    logits = torch.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 5.0]])
+    probs = task.predict_step({"input_ids": logits}, 0)  # no label needed to predict
+    torch.testing.assert_close(probs, logits.softmax(dim=-1))
+
+
+def test_a_batch_without_its_label_or_input_is_a_one_line_error():
+    task = ClassificationTask(nn.Identity(), num_classes=3)
+    with pytest.raises(ZooError, match="classification needs the batch field 'label'; the batch has image"):
+        task.training_step({"image": torch.zeros(2, 3)}, 0)
+    with pytest.raises(ZooError, match="exactly one of the fields image, audio, input_ids; the batch has text, label"):
+        task.training_step({"text": torch.zeros(2, 3), "label": torch.zeros(2, dtype=torch.long)}, 0)

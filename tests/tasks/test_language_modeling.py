@@ -6,10 +6,12 @@ import lightning as L
 import pytest
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
 from zoo.backbone import Transformer
-from zoo.data.language_modeling import LanguageModelDataModule
+from zoo.data.arrays import FieldsDataset
+from zoo.datasets.web_bible import WebBibleDataModule
+from zoo.errors import ZooError
 from zoo.frontends.text import TokenEmbed
 from zoo.heads.lm import LMHead
 from zoo.models import UnimodalModel
@@ -92,13 +94,16 @@ def test_perplexity_is_weighted_by_tokens_not_batches():
     inputs = torch.randint(0, vocab, (4, n), generator=generator)
     targets = torch.randint(0, vocab, (4, n), generator=generator)
     targets[2:, 3:] = IGNORE  # batch 1: 16 targets, batch 2: 6 targets
-    loader = DataLoader(TensorDataset(inputs, targets), batch_size=2)
+    loader = DataLoader(FieldsDataset({"input_ids": inputs, "target_ids": targets}), batch_size=2)
 
     (result,) = trainer().test(LanguageModelTask(model), dataloaders=loader, verbose=False)
 
     with torch.no_grad():
         model.eval()
-        nll = [F.cross_entropy(model(x).flatten(0, 1), y.flatten(), reduction="sum") for x, y in loader]
+        nll = [
+            F.cross_entropy(model(b["input_ids"]).flatten(0, 1), b["target_ids"].flatten(), reduction="sum")
+            for b in loader
+        ]
     tokens = [16, 6]
     expected = math.exp(sum(nll).item() / sum(tokens))
     per_batch = math.exp(sum(s.item() / t for s, t in zip(nll, tokens)) / 2)
@@ -109,7 +114,7 @@ def test_perplexity_is_weighted_by_tokens_not_batches():
 
 def test_a_short_run_lowers_validation_perplexity():
     """A micro GPT (D=32, depth 1) on embedded Genesis: 30 steps bring val/ppl well below the start."""
-    data = LanguageModelDataModule("web-bible", "embedded", "causal", vocab_size=300, seq_len=32, batch_size=16)
+    data = WebBibleDataModule("embedded", "causal", vocab_size=300, seq_len=32, batch_size=16)
     data.setup("fit")
     model = causal_lm(data.preprocessing.vocab_size, embed_dim=32, context=32)
     task = LanguageModelTask(model, optimizer=lambda params: torch.optim.AdamW(params, lr=3e-3))
@@ -133,11 +138,17 @@ def test_masked_lm_validation_draws_the_same_mask_every_run():
     )
     ids = torch.randint(NUM_SPECIAL, vocab, (12, 16), generator=torch.Generator().manual_seed(0))
     ids[::2, 10:] = 0  # right padding
-    loader = DataLoader(TensorDataset(ids, ids.masked_fill(ids == 0, IGNORE)), batch_size=4)
+    loader = DataLoader(FieldsDataset({"input_ids": ids}), batch_size=4)  # a masked-LM batch: the ids alone
     task = MaskedLMTask(model, mask_id=MASK_ID, num_special=NUM_SPECIAL)
 
     first, second = (trainer().validate(task, dataloaders=loader, verbose=False)[0] for _ in range(2))
     assert math.isfinite(first["val/loss"])
     assert first["val/loss"] == second["val/loss"]
     # training masks are drawn afresh every time (dynamic masking)
-    assert not torch.equal(task.prepare((ids, None), "train")[1], task.prepare((ids, None), "train")[1])
+    assert not torch.equal(task.prepare({"input_ids": ids}, "train")[1], task.prepare({"input_ids": ids}, "train")[1])
+
+
+def test_a_causal_lm_batch_without_targets_says_so():
+    task = LanguageModelTask(causal_lm(30, context=8))
+    with pytest.raises(ZooError, match="causal language modelling needs the batch field 'target_ids'; the batch has"):
+        task.training_step({"input_ids": torch.zeros(2, 8, dtype=torch.long)}, 0)

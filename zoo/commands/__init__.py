@@ -75,6 +75,6 @@ def names_a_recipe(args: Sequence[str]) -> bool:
 
 
 def usage() -> str:
-    from zoo.data.prepare import PREPARERS
+    from zoo.datasets import prepare_names
 
-    return USAGE.format(datasets=", ".join(PREPARERS))
+    return USAGE.format(datasets=", ".join(prepare_names()))

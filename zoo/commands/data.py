@@ -5,18 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from zoo.commands.base import ArgumentParser
-from zoo.errors import ZooError
 
 
 def main(argv: Sequence[str]) -> None:
-    from zoo.data.prepare import PREPARERS
+    from zoo.datasets import prepare, prepare_names
 
     parser = ArgumentParser(prog="zoo data")
     parser.add_argument("action", choices=["prepare"])
-    parser.add_argument("name", help=f"one of: {', '.join(PREPARERS)}")
+    parser.add_argument("name", help=f"one of: {', '.join(prepare_names())}")
     parser.add_argument("--source", help="folder holding the dataset's original files (else found or downloaded)")
     args = parser.parse_args(argv)
-    if args.name not in PREPARERS:
-        raise ZooError(f"unknown dataset {args.name!r}; choose one of: {', '.join(PREPARERS)}")
-    path = PREPARERS[args.name](args.source)
+    path = prepare(args.name, args.source)
     print(f"prepared {args.name} at {path}")

@@ -1,8 +1,4 @@
-"""LightningDataModules, datasets and transforms. Data only: no models, no training."""
-
-from zoo.data.fashion_mnist import FashionMNISTDataModule
-from zoo.data.language_modeling import LanguageModelDataModule
-from zoo.data.rotten_tomatoes import RottenTomatoesDataModule
-from zoo.data.text_files import TextFileDataModule
-
-__all__ = ["FashionMNISTDataModule", "LanguageModelDataModule", "RottenTomatoesDataModule", "TextFileDataModule"]
+"""Generic data code every dataset uses: batches of named fields (``batch``), splits, folders
+and zips of images, audio and text files, language-model corpora, preprocessing, tokenizers,
+transforms and the cache. The built-in datasets live in ``zoo.datasets``. Data only: no
+models, no training. Nothing is imported here, so importing one module costs only its own."""

@@ -1,9 +1,9 @@
-"""Images held in memory as uint8 tensors, the DataLoader every datamodule uses, and the
-datamodule base that serves its splits through it."""
+"""Examples held in memory (uint8 images, or any named fields), the DataLoader every
+datamodule uses, and the datamodule base that serves its splits through it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import lightning as L
 import torch
@@ -11,9 +11,11 @@ import torch.distributed as dist
 from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
 from torch.utils.data import DataLoader, Dataset
 
+from zoo.data.batch import IMAGE, LABEL
+
 
 class ImageArrayDataset(Dataset):
-    """uint8 images (N, C, H, W) and int labels (N,) -> (transform(image), label)."""
+    """uint8 images (N, C, H, W) and int labels (N,) -> {"image": transform(image), "label": int}."""
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, transform) -> None:
         self.images, self.labels, self.transform = images, labels, transform
@@ -21,8 +23,29 @@ class ImageArrayDataset(Dataset):
     def __len__(self) -> int:
         return len(self.labels)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
-        return self.transform(self.images[i]), int(self.labels[i])
+    def __getitem__(self, i: int) -> dict:
+        return {IMAGE: self.transform(self.images[i]), LABEL: int(self.labels[i])}
+
+
+class FieldsDataset(Dataset):
+    """Equally long sequences, one per batch field -> example i: {field: values[i]}.
+
+    ``FieldsDataset({"audio": waveforms, "label": labels})[3] == {"audio": waveforms[3], "label": labels[3]}``
+    (a tensor's rows or a list's items; field names from ``zoo.data.batch``).
+    """
+
+    def __init__(self, fields: Mapping[str, Sequence]) -> None:
+        lengths = {name: len(values) for name, values in fields.items()}
+        if len(set(lengths.values())) != 1:
+            raise ValueError(f"fields of different lengths: {lengths}")
+        self.fields = dict(fields)
+        self.length = next(iter(lengths.values()))
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, i: int) -> dict:
+        return {name: values[i] for name, values in self.fields.items()}
 
 
 def array_loader(

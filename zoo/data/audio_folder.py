@@ -8,7 +8,8 @@ Layouts (files end in .wav, .flac, .ogg, .oga, .opus or .mp3)::
 
 Every clip is decoded once in ``setup`` through the checkpoint's :class:`AudioPreprocessing`
 (mono, the model's rate, at most ``max_seconds``) and kept in memory, so an unreadable file
-is named before training starts. Batches are zero-padded to their longest clip.
+is named before training starts. Batches are ``{"audio": (B, T), "label": (B,)}``, zero-padded
+to their longest clip.
 """
 
 from __future__ import annotations
@@ -19,32 +20,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
 import torch
-from torch import Tensor
-from torch.utils.data import Dataset
 
-from zoo.data.arrays import SplitsDataModule
+from zoo.data.arrays import FieldsDataset, SplitsDataModule
+from zoo.data.batch import AUDIO, LABEL, collate
 from zoo.data.image_folder import Split, check_splits, scan_folder, with_validation
-from zoo.data.preprocessing import AUDIO_SUFFIXES, AudioPreprocessing, pad_waveforms
+from zoo.data.preprocessing.audio import AUDIO_SUFFIXES, AudioPreprocessing
 from zoo.errors import ZooError
 
 
-class AudioClipDataset(Dataset):
-    """(T_i,) float32 waveforms and int labels (N,) -> (waveform, label)."""
-
-    def __init__(self, waveforms: Sequence[Tensor], labels: Tensor) -> None:
-        self.waveforms, self.labels = list(waveforms), labels
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int) -> tuple[Tensor, int]:
-        return self.waveforms[i], int(self.labels[i])
-
-
-def collate_clips(batch: Sequence[tuple[Tensor, int]]) -> tuple[Tensor, Tensor]:
-    """[(waveform (T_i,), label)] -> ((B, max T_i) zero-padded waveforms, (B,) labels)."""
-    waveforms, labels = zip(*batch)
-    return pad_waveforms(waveforms), torch.tensor(labels)
+def collate_clips(examples: Sequence[dict]) -> dict:
+    """[{"audio": (T_i,), "label": int}] -> {"audio": (B, max T_i) zero-padded, "label": (B,)}."""
+    return collate(examples, padding={AUDIO: 0.0})
 
 
 def scan_zip(path: Path) -> dict[str, Split]:
@@ -94,7 +80,7 @@ class AudioFolderDataModule(SplitsDataModule):
         found = scan_zip(self.root) if self.zipped else scan_folder(self.root, AUDIO_SUFFIXES, "audio files")
         self.splits, self.classes = with_validation(found, classes, val_fraction, self.root)
         self.batch_size, self.num_workers = batch_size, num_workers
-        self.datasets: dict[str, AudioClipDataset] | None = None  # filled by setup()
+        self.datasets: dict[str, FieldsDataset] | None = None  # filled by setup()
 
     @property
     def description(self) -> str:
@@ -108,7 +94,7 @@ class AudioFolderDataModule(SplitsDataModule):
         if self.datasets is None:
             self.datasets = {name: self._decode(split) for name, split in self.splits.items()}
 
-    def _decode(self, split: Split) -> AudioClipDataset:
+    def _decode(self, split: Split) -> FieldsDataset:
         index = {label: i for i, label in enumerate(self.classes)}
         load = self.preprocessing.load
         if self.zipped:
@@ -116,7 +102,7 @@ class AudioFolderDataModule(SplitsDataModule):
                 clips = [load(io.BytesIO(archive.read(m.as_posix())), f"{self.root}:{m.as_posix()}") for m, _ in split]
         else:
             clips = [load(path) for path, _ in split]
-        return AudioClipDataset(clips, torch.tensor([index[label] for _, label in split]))
+        return FieldsDataset({AUDIO: clips, LABEL: torch.tensor([index[label] for _, label in split])})
 
     def collate_fn(self) -> Callable:
         return collate_clips

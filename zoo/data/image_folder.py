@@ -19,7 +19,8 @@ from pathlib import Path
 import torch
 
 from zoo.data.arrays import ImageArrayDataset, SplitsDataModule
-from zoo.data.preprocessing import IMAGE_SUFFIXES, ImagePreprocessing
+from zoo.data.preprocessing.image import IMAGE_SUFFIXES, ImagePreprocessing
+from zoo.data.splits import stratified_split
 from zoo.data.transforms import image_train_transform
 from zoo.errors import ZooError
 
@@ -76,7 +77,8 @@ def check_splits(splits: dict[str, Split], root: Path, where: Path, suffixes: Se
 def with_validation(
     splits: dict[str, Split], classes: Sequence[str] | None, val_fraction: float, root: Path
 ) -> tuple[dict[str, Split], list[str]]:
-    """Checked splits with a ``val`` split (carved from train when missing) and the label order
+    """Checked splits with a ``val`` split (``val_fraction`` of each label carved from train when
+    missing; see :func:`~zoo.data.splits.stratified_split`) and the label order
     (``classes``, which must hold exactly train's labels; default: sorted)."""
     if not 0 < val_fraction < 1:
         raise ZooError(f"val_fraction must be between 0 and 1, got {val_fraction}")
@@ -84,23 +86,11 @@ def with_validation(
     if classes is not None and sorted(classes) != found:
         raise ZooError(f"classes {list(classes)} differ from the label folders {found}")
     if "val" not in splits:
-        splits["train"], splits["val"] = carve_validation(splits["train"], val_fraction)
+        train, val = stratified_split([label for _, label in splits["train"]], (val_fraction,))
+        splits["train"], splits["val"] = [splits["train"][i] for i in train], [splits["train"][i] for i in val]
     if not splits["val"]:
         raise ZooError(f"{root}: too few files to hold any out for validation; add more per label")
     return splits, list(classes) if classes is not None else found
-
-
-def carve_validation(split: Split, fraction: float, seed: int = 0) -> tuple[Split, Split]:
-    """Per label, move ``fraction`` of the files (at least one, if the label has two) to validation."""
-    generator = torch.Generator().manual_seed(seed)
-    train, val = [], []
-    for label in sorted({label for _, label in split}):
-        items = [item for item in split if item[1] == label]
-        order = torch.randperm(len(items), generator=generator).tolist()
-        n_val = min(len(items) - 1, max(1, round(fraction * len(items))))  # keep one to train on
-        val += [items[i] for i in order[:n_val]]
-        train += [items[i] for i in order[n_val:]]
-    return train, val
 
 
 class ImageFolderDataModule(SplitsDataModule):

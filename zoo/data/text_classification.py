@@ -3,35 +3,24 @@
 Subclasses (Rotten Tomatoes, a user's CSV/JSONL) provide the split texts and labels; this
 class owns the tokenizer: it loads one (``tokenizer=`` a tokenizer.json or a text
 checkpoint folder, so a classifier reads text exactly as its pretrained encoder did) or
-trains a byte-level BPE on the training texts alone.
+trains a byte-level BPE on the training texts alone. Batches are ``{"input_ids": (B, N)
+right-padded, "label": (B,)}``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from functools import partial
 
 import torch
-from torch import Tensor
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
-from zoo.data.arrays import SplitsDataModule
-from zoo.data.preprocessing import TextPreprocessing
+from zoo.data.arrays import FieldsDataset, SplitsDataModule
+from zoo.data.batch import INPUT_IDS, LABEL, collate
+from zoo.data.preprocessing.text import TextPreprocessing
 from zoo.errors import ZooError
 
 Texts = tuple[list[str], list[str]]  # (texts, labels)
-
-
-class TokenizedDataset(Dataset):
-    """(N_i,) id sequences and int targets -> (ids, target)."""
-
-    def __init__(self, ids: Sequence[Tensor], targets: Sequence[int]) -> None:
-        self.ids, self.targets = list(ids), list(targets)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __getitem__(self, i: int) -> tuple[Tensor, int]:
-        return self.ids[i], self.targets[i]
 
 
 class TextClassificationDataModule(SplitsDataModule):
@@ -65,7 +54,7 @@ class TextClassificationDataModule(SplitsDataModule):
         self.tokenizer, self.vocab_size, self.max_len, self.lowercase = tokenizer, vocab_size, max_len, lowercase
         self.batch_size, self.num_workers = batch_size, num_workers
         self.preprocessing: TextPreprocessing | None = None
-        self.datasets: dict[str, TokenizedDataset] | None = None
+        self.datasets: dict[str, FieldsDataset] | None = None
 
     def load_splits(self) -> dict[str, Texts]:
         """{"train": (texts, labels), "val": ..., optionally "test": ...}."""
@@ -88,40 +77,12 @@ class TextClassificationDataModule(SplitsDataModule):
             unknown = sorted(set(labels) - set(index))
             if unknown:
                 raise ZooError(f"{name} split has labels {unknown} that are not among {self.classes}")
-            self.datasets[name] = TokenizedDataset(
-                self.preprocessing.encode_batch(texts), [index[label] for label in labels]
-            )
+            ids = self.preprocessing.encode_batch(texts)
+            self.datasets[name] = FieldsDataset({INPUT_IDS: ids, LABEL: torch.tensor([index[y] for y in labels])})
 
     def predict_dataloader(self) -> DataLoader:
         return self.test_dataloader()
 
     def collate_fn(self) -> Callable:
-        return self._collate
+        return partial(collate, padding={INPUT_IDS: self.preprocessing.pad_id})
 
-    def _collate(self, items: list[tuple[Tensor, int]]) -> tuple[Tensor, Tensor]:
-        """((B, N) ids right-padded with the pad id, (B,) targets)."""
-        return self.preprocessing.collate([i for i, _ in items]), torch.tensor([t for _, t in items])
-
-
-def stratified_split(
-    texts: Sequence[str], labels: Sequence[str], fractions: Sequence[float], seed: int = 0
-) -> list[Texts]:
-    """Split per label into ``len(fractions) + 1`` parts, seeded: part i + 1 takes ``fractions[i]``
-    of each label, the first part the rest (at least one example of each label).
-    """
-    generator = torch.Generator().manual_seed(seed)
-    parts: list[Texts] = [([], []) for _ in range(len(fractions) + 1)]
-    for label in sorted(set(labels)):
-        items = [t for t, y in zip(texts, labels) if y == label]
-        order = torch.randperm(len(items), generator=generator).tolist()
-        start = 0
-        for part, fraction in zip(parts[1:], fractions):
-            n = min(len(items) - 1 - start, round(fraction * len(items)))
-            for i in order[start : start + max(0, n)]:
-                part[0].append(items[i])
-                part[1].append(label)
-            start += max(0, n)
-        for i in order[start:]:
-            parts[0][0].append(items[i])
-            parts[0][1].append(label)
-    return parts

@@ -15,7 +15,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from zoo.data.text_classification import TextClassificationDataModule, Texts, stratified_split
+from zoo.data.splits import stratified_split
+from zoo.data.text_classification import TextClassificationDataModule, Texts
 from zoo.errors import ZooError
 
 BUILDERS = {".csv": "csv", ".tsv": "csv", ".jsonl": "json", ".json": "json"}
@@ -119,10 +120,12 @@ class TextFileDataModule(TextClassificationDataModule):
             raise ZooError(f"labels {sorted(set(found) - set(classes))} are not among {list(classes)}")
         self.classes = list(classes) if classes is not None else found
         if "val" not in self.splits:
-            train, val = stratified_split(*self.splits["train"], (val_fraction,))
-            if not val[0]:
+            texts, labels = self.splits["train"]
+            train, val = stratified_split(labels, (val_fraction,))
+            if not val:
                 raise ZooError(f"{self.root}: too few texts to hold any out for validation; add more per label")
-            self.splits["train"], self.splits["val"] = train, val
+            self.splits["train"] = ([texts[i] for i in train], [labels[i] for i in train])
+            self.splits["val"] = ([texts[i] for i in val], [labels[i] for i in val])
 
     @property
     def description(self) -> str:

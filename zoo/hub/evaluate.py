@@ -44,28 +44,15 @@ def held_out_data(pretrained: Pretrained, variant: str = "embedded") -> L.Lightn
     test split its card was measured on), ``full`` is that test split (prepared or installed
     data, see docs/data.md). None for ``embedded`` when the data may not be embedded.
 
-    Checkpoints record the datamodule they were trained on (``data`` in config.yaml); older
-    ones, all from one dataset per task, are found by their task.
+    The dataset is the one the checkpoint recorded (``data`` in config.yaml) or, for older
+    checkpoints, the one its task was trained on: see the table in ``zoo.datasets``.
     """
-    from zoo.data.fashion_mnist import FashionMNISTDataModule
-    from zoo.data.language_modeling import LanguageModelDataModule
-    from zoo.data.rotten_tomatoes import RottenTomatoesDataModule
-    from zoo.data.spoken_digits import SpokenDigitsDataModule
-    from zoo.data.spoken_language import SpokenLanguageDataModule
+    from zoo.datasets import for_checkpoint
 
-    data, p = pretrained.config.get("data"), pretrained.preprocessing
-    if data == "zoo.data.spoken_digits.SpokenDigitsDataModule":  # embedded whole: one variant
-        return SpokenDigitsDataModule(p.sample_rate, p.max_seconds)
-    if data == "zoo.data.spoken_language.SpokenLanguageDataModule":  # GPL-2: never embedded
-        return None if variant == "embedded" else SpokenLanguageDataModule(p.sample_rate, p.max_seconds)
-    if pretrained.task == "image-classification":
-        return FashionMNISTDataModule(variant=variant)
-    if pretrained.task == "text-classification":
-        return RottenTomatoesDataModule(variant=variant)
-    if pretrained.task == "text-causal-lm":
-        return LanguageModelDataModule("web-bible", variant, "causal", seq_len=p.max_len)
-    if pretrained.task == "text-masked-lm":
-        return LanguageModelDataModule("rotten-tomatoes", variant, "masked", seq_len=p.max_len)
-    raise ZooError(
-        f"no held-out data known for this {pretrained.task} checkpoint (trained on {data or 'unrecorded data'})"
-    )
+    data = pretrained.config.get("data")
+    dataset = for_checkpoint(data, pretrained.task)
+    if dataset is None:
+        raise ZooError(
+            f"no held-out data known for this {pretrained.task} checkpoint (trained on {data or 'unrecorded data'})"
+        )
+    return dataset.load().held_out(pretrained.task, pretrained.preprocessing, variant)

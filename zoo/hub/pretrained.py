@@ -64,11 +64,19 @@ class Pretrained(nn.Module):
         return self.task.split("-", 1)[1]
 
     @torch.inference_mode()
-    def predict(self, inputs: Sequence[str | Path], topk: int = 5, batch_size: int = 64) -> list[dict]:
-        """Image or audio files, or texts -> one dict each: ``{input, label, score, topk: [[label, prob], ...]}``.
+    def predict(self, inputs: Sequence, topk: int = 5, batch_size: int = 64) -> list[dict]:
+        """Inputs -> one dict each: ``{input, label, score, topk: [[label, prob], ...]}``.
+
+        An input is what the model reads (see ``zoo.data.preprocessing``): an image file, a PIL
+        image or an array / tensor of pixels ((H, W), (H, W, C) or (C, H, W)); an audio file or
+        a ``(waveform, sample_rate)`` pair (resampled to the model's rate); a string of text.
+        ``input`` is a file's path or text, or for an in-memory input "<image 1>", "<array 2>",
+        "<tensor 3>", "<waveform 4>" (its kind and number, counted from 1).
 
         Raises ZooError naming the first input that cannot be read.
         """
+        from zoo.data.preprocessing import input_name
+
         if self.kind != "classification":
             raise ZooError(f"this checkpoint is a {self.task} model, not a classifier; use zoo generate")
         k = max(1, min(topk, len(self.labels)))
@@ -81,9 +89,10 @@ class Pretrained(nn.Module):
             if probs.shape[-1] != len(self.labels):
                 raise ZooError(f"the model has {probs.shape[-1]} outputs but {len(self.labels)} labels")
             top = probs.topk(k, dim=-1)
-            for path, values, indices in zip(chunk, top.values.tolist(), top.indices.tolist()):
+            for j, (values, indices) in enumerate(zip(top.values.tolist(), top.indices.tolist())):
                 pairs = [[self.labels[i], round(p, 6)] for p, i in zip(values, indices)]
-                results.append({"input": str(path), "label": pairs[0][0], "score": pairs[0][1], "topk": pairs})
+                name = input_name(chunk[j], start + j + 1)
+                results.append({"input": name, "label": pairs[0][0], "score": pairs[0][1], "topk": pairs})
         return results
 
     @torch.inference_mode()

@@ -1,6 +1,7 @@
 """Classification: one LightningModule for images, text and audio alike.
 
-It receives any model that maps a batch of inputs to (B, num_classes) logits.
+It receives any model that maps a batch's input (its ``image``, ``input_ids`` or ``audio``
+field, see ``zoo.data.batch``) to (B, num_classes) logits, and scores them against ``label``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix, MulticlassF1Score
 
 from zoo.contracts import is_classifier
+from zoo.data.batch import LABEL, Batch, field, model_input
 from zoo.tasks.optim import OptimizerFactory, SchedulerFactory, build_optimizers, default_optimizer
 
 
@@ -64,9 +66,9 @@ class ClassificationTask(L.LightningModule):
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
 
-    def _step(self, batch: tuple[Tensor, Tensor], stage: str) -> Tensor:
-        x, y = batch
-        logits = self(x)
+    def _step(self, batch: Batch, stage: str) -> Tensor:
+        y = field(batch, LABEL, "classification")
+        logits = self(model_input(batch))
         loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing if stage == "train" else 0.0)
         self.log(f"{stage}/loss", loss, prog_bar=True, sync_dist=stage != "train", batch_size=len(y))
         if stage == "train":
@@ -80,17 +82,17 @@ class ClassificationTask(L.LightningModule):
             self.test_confmat.update(logits, y)
         return loss
 
-    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._step(batch, "train")
 
-    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+    def validation_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._step(batch, "val")
 
-    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+    def test_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._step(batch, "test")
 
-    def predict_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
-        return self(batch[0]).softmax(dim=-1)
+    def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        return self(model_input(batch)).softmax(dim=-1)
 
     def on_test_epoch_end(self) -> None:
         self.confusion_matrix = self.test_confmat.compute().cpu()

@@ -1,7 +1,8 @@
 """Language modelling: next-token (GPT, LSTM LM) and masked-token (BERT) prediction.
 
-Both take batches ``(inputs, targets)`` of (B, N) ids (see ``zoo.data.language_modeling``)
-and a model mapping (B, N) ids to (B, N, V) logits. Targets of -100 carry no loss.
+Both take batches of (B, N) ids by name (``zoo.data.batch``): ``{"input_ids", "target_ids"}``
+for next-token prediction, ``{"input_ids"}`` for masked tokens (the task draws the mask), and
+a model mapping (B, N) ids to (B, N, V) logits. Targets of -100 (``IGNORE``) carry no loss.
 Perplexity is exp of the mean per-token negative log-likelihood over the whole split.
 """
 
@@ -13,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchmetrics import MeanMetric
 
-from zoo.data.language_modeling import IGNORE
+from zoo.data.batch import IGNORE, INPUT_IDS, TARGET_IDS, Batch, field
 from zoo.tasks.optim import OptimizerFactory, SchedulerFactory, build_optimizers, default_optimizer
 
 
@@ -44,15 +45,16 @@ class LanguageModelTask(L.LightningModule):
     def forward(self, ids: Tensor) -> Tensor:
         return self.model(ids)
 
-    def prepare(self, batch: tuple[Tensor, Tensor], stage: str) -> tuple[Tensor, Tensor]:
-        """The (inputs, targets) the model sees and is scored on."""
-        return batch
+    def prepare(self, batch: Batch, stage: str) -> tuple[Tensor, Tensor]:
+        """The (inputs, targets) the model sees and is scored on, (B, N) each."""
+        task = "causal language modelling"
+        return field(batch, INPUT_IDS, task), field(batch, TARGET_IDS, task)
 
     def scored_logits(self, inputs: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
         """(logits (B, N, V), targets (B, N)) of the positions the loss counts."""
         return self(inputs), targets
 
-    def _step(self, batch: tuple[Tensor, Tensor], stage: str) -> Tensor:
+    def _step(self, batch: Batch, stage: str) -> Tensor:
         inputs, targets = self.prepare(batch, stage)
         logits, targets = self.scored_logits(inputs, targets)
         loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE)
@@ -69,13 +71,13 @@ class LanguageModelTask(L.LightningModule):
         self.log(f"{stage}/ppl", torch.exp(nll), prog_bar=True)
         self.nll[stage].reset()
 
-    def training_step(self, batch, batch_idx: int) -> Tensor:
+    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._step(batch, "train")
 
-    def validation_step(self, batch, batch_idx: int) -> Tensor:
+    def validation_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._step(batch, "val")
 
-    def test_step(self, batch, batch_idx: int) -> Tensor:
+    def test_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._step(batch, "test")
 
     def on_validation_epoch_end(self) -> None:
@@ -127,8 +129,8 @@ class MaskedLMTask(LanguageModelTask):
     def on_test_epoch_start(self) -> None:
         self._eval_batch = 0
 
-    def prepare(self, batch: tuple[Tensor, Tensor], stage: str) -> tuple[Tensor, Tensor]:
-        ids = batch[0]
+    def prepare(self, batch: Batch, stage: str) -> tuple[Tensor, Tensor]:
+        ids = field(batch, INPUT_IDS, "masked language modelling")
         generator = None
         if stage != "train":
             generator = torch.Generator(ids.device).manual_seed(self._eval_batch)

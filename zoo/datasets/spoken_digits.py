@@ -2,14 +2,14 @@
 
 Each clip is one digit said by one voice at a random speed and pitch, with a random lead-in
 and background noise at 10-30 dB SNR, stored as 16 kHz Ogg Opus (about 20 kbit/s) in
-``zoo/data/embedded/spoken_digits.zip`` laid out as an audio folder::
+``zoo/datasets/embedded/spoken_digits.zip`` laid out as an audio folder::
 
     train/seven/espeak-en-us+f2_017.ogg     (split / label / voice_take)
 
 The split is by voice: the voices of ``test/`` are never heard in training (nor are those
 of ``val/``, but flite's ``kal`` there is the 8 kHz twin of ``kal16`` in training), so the
 test accuracy measures generalisation to new voices of the same two synthesisers (not to
-human speakers). The set is made by ``python -m zoo.data.spoken_digits OUT.zip`` with
+human speakers). The set is made by ``python -m zoo.datasets.spoken_digits OUT.zip`` with
 Debian's ``flite`` and ``espeak-ng``; the generated speech is ours to embed (CC0).
 """
 
@@ -30,7 +30,7 @@ import numpy as np
 import soundfile as sf
 
 from zoo.data.audio_folder import AudioFolderDataModule
-from zoo.data.preprocessing import AudioPreprocessing
+from zoo.data.preprocessing.audio import AudioPreprocessing
 from zoo.errors import ZooError
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -49,7 +49,7 @@ ESPEAK_VARIANTS = (
 
 def embedded_archive() -> Path:
     """The packaged zip of the embedded set."""
-    return Path(str(resources.files("zoo.data") / "embedded" / EMBEDDED))
+    return Path(str(resources.files("zoo.datasets") / "embedded" / EMBEDDED))
 
 
 def espeak_voices(seed: int = 0) -> dict[str, list[str]]:
@@ -150,7 +150,12 @@ class SpokenDigitsDataModule(AudioFolderDataModule):
         )
 
 
+def held_out(task: str, preprocessing: AudioPreprocessing, variant: str) -> SpokenDigitsDataModule:
+    """The 270 test clips, at the checkpoint's rate and length; embedded whole, so one for both variants."""
+    return SpokenDigitsDataModule(preprocessing.sample_rate, preprocessing.max_seconds)
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m zoo.data.spoken_digits OUT.zip")
+        sys.exit("usage: python -m zoo.datasets.spoken_digits OUT.zip")
     print(build(Path(sys.argv[1])))

@@ -5,8 +5,7 @@ import pytest
 import torch
 
 from tests.data.test_idx import _write_idx
-from zoo.data import FashionMNISTDataModule
-from zoo.data.fashion_mnist import DEBIAN_DIR, FILES, load_arrays, prepare
+from zoo.datasets.fashion_mnist import DEBIAN_DIR, FILES, FashionMNISTDataModule, load_arrays, prepare
 from zoo.errors import ZooError
 
 
@@ -33,7 +32,9 @@ def test_validation_split_is_fixed_and_disjoint_from_training():
 def test_batches_are_normalised_images():
     data = FashionMNISTDataModule(batch_size=32)
     data.setup()
-    x, y = next(iter(data.train_dataloader()))
+    batch = next(iter(data.train_dataloader()))
+    assert list(batch) == ["image", "label"]
+    x, y = batch["image"], batch["label"]
     assert x.shape == (32, 1, 28, 28) and x.dtype == torch.float32 and y.dtype == torch.int64
     assert abs(x.mean()) < 0.2 and 0.8 < x.std() < 1.2  # normalised; raw pixels have mean 0.29, std 0.35
 

