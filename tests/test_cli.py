@@ -93,7 +93,7 @@ def test_run_trains_tests_and_writes_metrics(in_tmp):
     # The run ends with a zoo checkpoint; loaded, it reproduces the test accuracy exactly.
     import zoo
     from zoo.datasets.fashion_mnist import FashionMNISTDataModule
-    from zoo.hub.evaluate import evaluate
+    from zoo.pipeline.evaluate import evaluate
 
     loaded = zoo.load(out / "checkpoint")
     card_metrics = json.loads((out / "checkpoint" / "metrics.json").read_text())

@@ -53,8 +53,9 @@ def test_header_says_what_it_reaches_and_the_exact_command(recipe):
 
 
 def _same_budget(recipe: dict, trainer_keys: tuple[str, ...]) -> dict:
-    trainer = {k: recipe["trainer"][k] for k in trainer_keys}
-    return {"trainer": trainer, "data": recipe["data"], "seed": recipe["seed_everything"]}
+    trainer = {k: recipe["trainer"].get(k) for k in trainer_keys}  # precision left out: auto, by hardware
+    budgets = [c for c in recipe["trainer"].get("callbacks", []) if c["class_path"] == "zoo.callbacks.TrainingBudget"]
+    return {"trainer": trainer, "budgets": budgets, "data": recipe["data"], "seed": recipe["seed_everything"]}
 
 
 @pytest.mark.parametrize("recipe", [r for r in RECIPES if r.name in TWINS], ids=lambda p: p.name)

@@ -104,14 +104,11 @@ def test_finetune_on_a_csv_keeps_the_head_for_the_checkpoints_labels(classifier,
 
 
 @pytest.mark.slow
-def test_finetune_new_labels_need_new_head(classifier, tmp_path):
+def test_finetune_on_new_labels_gets_a_new_head_without_a_flag(classifier, tmp_path):
     csv = write_reviews(tmp_path / "reviews.csv", labels=("negative", "positive"))
     args = ["finetune", str(classifier / "checkpoint"), "--data", str(csv), "--output", str(tmp_path / "o")]
-    refused = run_zoo([*args, "--epochs", "1"], cwd=tmp_path)
-    assert refused.returncode == 2
-    assert "pass --new-head" in refused.stderr and "'negative'" in refused.stderr
-    assert not (tmp_path / "o").exists()
-    result = ok(run_zoo([*args, "--epochs", "1", "--new-head", "--precision", "32-true"], cwd=tmp_path))
+    result = ok(run_zoo([*args, "--epochs", "1", "--precision", "32-true"], cwd=tmp_path))
+    assert "a new head for 2 labels ('negative', 'positive' are new; none of them in the checkpoint)" in result.stdout
     assert "re-initialised 2: head.fc.weight, head.fc.bias" in result.stdout
 
 

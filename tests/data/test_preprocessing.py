@@ -37,17 +37,6 @@ def test_image_preprocessing_imports_no_audio_or_text_library():
                                f"preprocessing_from_dict({spec!r})") == set()  # fmt: skip
 
 
-def test_import_zoo_and_load_an_image_model_import_no_audio_or_text_library():
-    loaded = libraries_loaded_by("import zoo\nzoo.load('vit-tiny-fashion-mnist')")
-    # Imports outside preprocessing that the load path still makes: the zoo.models and
-    # zoo.frontends packages import the audio front-end (torchaudio) with the image one
-    # (zoo.hub.checkpoint's tokenizer import is gone since the hub merge). Anything else fails.
-    elsewhere = libraries_loaded_by("import zoo.hub.checkpoint, zoo.models.unimodal, zoo.frontends.image")
-    if loaded and loaded <= elsewhere:
-        pytest.xfail(f"{sorted(loaded)} still imported by zoo.models / zoo.frontends (or zoo.hub), not by preprocessing")
-    assert not loaded, loaded
-
-
 def test_each_kind_is_rebuilt_from_its_config():
     assert preprocessing_from_dict(GREY.to_dict()).to_dict() == GREY.to_dict()
     audio = preprocessing_from_dict({"kind": "audio", "sample_rate": 8000, "max_seconds": 2.0})

@@ -44,7 +44,7 @@ Python: zoo.run(recipe, output=...), zoo.finetune(name, data=..., output=...), z
 COMMANDS = {
     "run": "zoo.commands.run",
     "export": "zoo.commands.export",
-    "list": "zoo.commands.list",
+    "list": "zoo.commands.list_checkpoints",
     "predict": "zoo.commands.predict",
     "generate": "zoo.commands.generate",
     "finetune": "zoo.commands.finetune",

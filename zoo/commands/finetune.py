@@ -65,4 +65,6 @@ def main(argv: Sequence[str]) -> dict:
         command=" ".join(["zoo finetune", *argv]),
     )
     print_table(metrics)
+    fresh = metrics.get("reinitialised_tensors") or []
+    print(f"zoo finetune: reused {metrics.get('reused_tensors')} tensors; re-initialised {len(fresh)}: {', '.join(fresh)}")
     return metrics

@@ -94,7 +94,13 @@ class SplitsDataModule(L.LightningDataModule):
         return self._loader("val")
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader("test" if "test" in self.datasets else "val")
+        return self._loader(self.held_out_split)
+
+    @property
+    def held_out_split(self) -> str:
+        """The split testing measures: "test", or "val" for data that has no test split (a
+        user's folder), so that its metrics are named for what they are (``val/acc``)."""
+        return "test" if self.datasets is None or "test" in self.datasets else "val"
 
     def _loader(self, name: str, shuffle: bool = False) -> DataLoader:
         return array_loader(self.datasets[name], self.batch_size, self.num_workers, shuffle, self.collate_fn())

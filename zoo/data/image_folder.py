@@ -79,12 +79,13 @@ def with_validation(
 ) -> tuple[dict[str, Split], list[str]]:
     """Checked splits with a ``val`` split (``val_fraction`` of each label carved from train when
     missing; see :func:`~zoo.data.splits.stratified_split`) and the label order
-    (``classes``, which must hold exactly train's labels; default: sorted)."""
+    (``classes``, which must hold every label of train, and may hold more: a checkpoint's
+    label set kept for data that has only some of them; default: train's labels sorted)."""
     if not 0 < val_fraction < 1:
         raise ZooError(f"val_fraction must be between 0 and 1, got {val_fraction}")
     found = sorted({label for _, label in splits["train"]})
-    if classes is not None and sorted(classes) != found:
-        raise ZooError(f"classes {list(classes)} differ from the label folders {found}")
+    if classes is not None and (missing := [label for label in found if label not in classes]):
+        raise ZooError(f"label folders {missing} are not among the classes {list(classes)}")
     if "val" not in splits:
         train, val = stratified_split([label for _, label in splits["train"]], (val_fraction,))
         splits["train"], splits["val"] = [splits["train"][i] for i in train], [splits["train"][i] for i in val]

@@ -16,7 +16,6 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
-import torchaudio.functional as AF
 from torch import Tensor, nn
 
 from zoo.errors import ZooError
@@ -72,6 +71,8 @@ class LogMel(nn.Module):
     def _dsp(self, device: torch.device) -> tuple[Tensor, Tensor]:
         """The float32 Hann window (win,) and mel filterbank (n_mels, win // 2 + 1)."""
         window = torch.hann_window(self.win_length, device=device)
+        import torchaudio.functional as AF  # here, so that importing zoo's models loads no audio library
+
         fb = AF.melscale_fbanks(self.win_length // 2 + 1, self.f_min, self.f_max, self.n_mels, self.sample_rate)
         return window, fb.T.contiguous().to(device)
 

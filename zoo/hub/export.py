@@ -53,7 +53,7 @@ def export_checkpoint(
         command: the command that reproduces it.
         dtype: how floating weights are stored: float32, float16 or bfloat16.
         data_module: the class path of the datamodule it was trained on, recorded as ``data``
-            so that its held-out data can be found again (``zoo.hub.evaluate.held_out_data``).
+            so that its held-out data can be found again (``zoo.pipeline.evaluate.held_out_data``).
     """
     if is_classifier(model) and len(labels or []) != model.num_classes:
         raise ZooError(

@@ -13,6 +13,7 @@ alike: the same testing of the best validation weights as they will be stored, t
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ import lightning as L
 import torch
 
 from zoo.callbacks import ReportsMetrics, RestoreRNG, TrainClock
+from zoo.data.arrays import SplitsDataModule
 from zoo.data.cache import write_atomically
 from zoo.errors import ZooError
 from zoo.hub.checkpoint import check_destination
@@ -72,6 +74,29 @@ def run(
     if resume and not last.is_file():
         raise ZooError(f"nothing to resume: {last} does not exist; run without --resume to start afresh")
     args = dict(recipe) if isinstance(recipe, Mapping) else ["--config", str(recipe), *overrides]
+    created = not output.exists()
+    try:
+        return _fit_test_export(recipe, args, output, last, resume, weights_dtype, checkpoint, command, provenance,
+                                extra_metrics)  # fmt: skip
+    except BaseException:
+        if created and not last.exists():  # failed before any training state: leave nothing half-written
+            shutil.rmtree(output, ignore_errors=True)
+        raise
+
+
+def _fit_test_export(
+    recipe: Recipe,
+    args: list[str] | dict,
+    output: Path,
+    last: Path,
+    resume: bool,
+    weights_dtype: str,
+    checkpoint: Path,
+    command: str | None,
+    provenance: str | None,
+    extra_metrics: Mapping | None,
+) -> dict:
+    state_dir = last.parent
     cli = build_cli(args, run=False, output=output)
     trainer = cli.trainer
     for callback in trainer.checkpoint_callbacks:
@@ -123,7 +148,7 @@ def test_and_export(
         task.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"])
     round_trip(task.model, weights_dtype)
     tested = trainer.test(task, datamodule=data, verbose=False)[0]
-    split = getattr(data, "held_out_split", "test")  # a user's folder without test/ is tested on val/
+    split = data.held_out_split if isinstance(data, SplitsDataModule) else "test"  # a folder without test/: val
     metrics = {
         "recipe": recipe,
         **{name.replace("test/", f"{split}/", 1): round(float(value), 6) for name, value in tested.items()},

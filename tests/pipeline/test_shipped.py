@@ -5,7 +5,7 @@ import pytest
 import zoo
 from zoo.datasets.fashion_mnist import full_path
 from zoo.hub.checkpoint import read_checkpoint, sha256_of
-from zoo.hub.evaluate import evaluate, held_out_data
+from zoo.pipeline.evaluate import evaluate, held_out_data
 from zoo.hub.registry import list_models, shipped_dir
 
 ENTRIES = list_models()

@@ -1,6 +1,6 @@
 """Add a checkpoint folder in ``checkpoints/`` to the table of named checkpoints.
 
-    python -m zoo.hub.ship NAME [--description TEXT]
+    python -m zoo.pipeline.ship NAME [--description TEXT]
 
 Reads ``checkpoints/NAME/metrics.json`` and the weights' sha256, and measures the model on
 the held-out data embedded in the package for its task (Fashion-MNIST test images, Rotten
@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 
-from zoo.hub.evaluate import evaluate, held_out_data
+from zoo.pipeline.evaluate import evaluate, held_out_data
 from zoo.hub.pretrained import load
 from zoo.hub.registry import add_to_index, shipped_dir
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m zoo.hub.ship", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m zoo.pipeline.ship", description=__doc__.splitlines()[0])
     parser.add_argument("name")
     parser.add_argument("--description", default="")
     args = parser.parse_args()

@@ -3,7 +3,7 @@
 import pytest
 
 import zoo
-from zoo.hub.evaluate import held_out_data
+from zoo.pipeline.evaluate import held_out_data
 from zoo.hub.registry import list_models
 
 EXPECTED = {  # checkpoint -> its held-out datamodule (embedded, full); None: not embedded
