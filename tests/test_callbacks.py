@@ -56,3 +56,21 @@ def test_a_budget_that_fits_keeps_the_recipes_epochs():
 def test_budget_arguments_are_checked():
     with pytest.raises(ValueError, match="calibration_steps > skip_steps"):
         TrainingBudget(train_seconds=10, calibration_steps=5, skip_steps=5)
+
+
+def test_a_machine_that_slows_down_after_calibration_trains_fewer_epochs():
+    from types import SimpleNamespace
+
+    from zoo.callbacks import TrainClock
+
+    clock = TrainClock()
+    clock.seconds = 30.0  # the first epoch took 30 s of a 60 s budget: one more fits, not three
+    budget = TrainingBudget(train_seconds=60, calibration_steps=3, skip_steps=1)
+    budget.epochs = 4  # what calibration decided
+    schedule = SimpleNamespace(set_total_steps=lambda n: setattr(schedule, "total", n))
+    trainer = SimpleNamespace(
+        callbacks=[budget, clock], current_epoch=0, max_epochs=4, fit_loop=SimpleNamespace(max_epochs=4),
+        lr_scheduler_configs=[SimpleNamespace(scheduler=schedule)], num_training_batches=10, accumulate_grad_batches=1,
+    )  # fmt: skip
+    budget.on_train_epoch_end(trainer, None)
+    assert budget.epochs == trainer.fit_loop.max_epochs == 2 and schedule.total == 20

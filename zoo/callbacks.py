@@ -109,8 +109,9 @@ class TrainingBudget(Callback):
     ``max_epochs`` becomes that (at least 1, at most the recipe's), and a schedule that knows
     its length (``set_total_steps``, e.g. ``WarmupCosineLR``) is re-timed to the new end, so
     the learning rate still decays to its minimum. A fast machine keeps the recipe's epochs;
-    a slow one trains fewer. The choice is saved with the training state, so a resumed run
-    keeps it.
+    a slow one trains fewer. After each epoch the decision is checked against the time the
+    epochs took (``TrainClock``), and cut when the machine slowed down. The choice is saved
+    with the training state, so a resumed run keeps it.
 
     Args:
         train_seconds: the budget for the training loop (validation and testing excluded).
@@ -137,16 +138,34 @@ class TrainingBudget(Callback):
         if self.epochs is not None or self._start is None or trainer.global_step < self.calibration_steps:
             return
         per_step = (time.perf_counter() - self._start) / (trainer.global_step - self.skip_steps)
-        steps_per_epoch = max(1, math.ceil(trainer.num_training_batches / trainer.accumulate_grad_batches))
-        fitting = int(self.train_seconds / (per_step * steps_per_epoch))
-        self.epochs = max(1, min(trainer.max_epochs, fitting))
-        trainer.fit_loop.max_epochs = self.epochs
-        for config in trainer.lr_scheduler_configs:
-            if hasattr(config.scheduler, "set_total_steps"):
-                config.scheduler.set_total_steps(self.epochs * steps_per_epoch)
+        self._fit(trainer, int(self.train_seconds / (per_step * self._steps_per_epoch(trainer))))
         rank_zero_info(
             f"training budget {self.train_seconds:.0f} s at {per_step * 1000:.0f} ms/step: {self.epochs} epochs"
         )
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Check the decision against the epochs so far: a machine that slowed down (a busy
+        neighbour) trains fewer epochs than first decided, never more."""
+        clock = next((c for c in trainer.callbacks if isinstance(c, TrainClock)), None)
+        done = trainer.current_epoch + 1
+        if self.epochs is None or clock is None or done >= self.epochs:
+            return
+        remaining = int((self.train_seconds - clock.seconds) / (clock.seconds / done))
+        if done + remaining < self.epochs:
+            self._fit(trainer, done + max(1, remaining))
+            rank_zero_info(f"training budget: slower than calibrated, {self.epochs} epochs")
+
+    def _fit(self, trainer: L.Trainer, epochs: int) -> None:
+        """Train ``epochs`` (at least 1, at most the recipe's); the schedule ends with them."""
+        self.epochs = max(1, min(trainer.max_epochs, epochs))
+        trainer.fit_loop.max_epochs = self.epochs
+        for config in trainer.lr_scheduler_configs:
+            if hasattr(config.scheduler, "set_total_steps"):
+                config.scheduler.set_total_steps(self.epochs * self._steps_per_epoch(trainer))
+
+    @staticmethod
+    def _steps_per_epoch(trainer: L.Trainer) -> int:
+        return max(1, math.ceil(trainer.num_training_batches / trainer.accumulate_grad_batches))
 
     def metrics(self) -> dict:
         return {"budget_train_seconds": self.train_seconds, "budget_epochs": self.epochs}
