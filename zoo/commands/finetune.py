@@ -66,5 +66,6 @@ def main(argv: Sequence[str]) -> dict:
     )
     print_table(metrics)
     fresh = metrics.get("reinitialised_tensors") or []
-    print(f"zoo finetune: reused {metrics.get('reused_tensors')} tensors; re-initialised {len(fresh)}: {', '.join(fresh)}")
+    report = f"; re-initialised {len(fresh)}: {', '.join(fresh)}" if fresh else ""  # as LoadReport says it
+    print(f"zoo finetune: reused {metrics.get('reused_tensors')} tensors{report}")
     return metrics
