@@ -31,6 +31,13 @@ class ReportsMetrics(Protocol):
     def metrics(self) -> dict: ...
 
 
+@runtime_checkable
+class RetimableSchedule(Protocol):
+    """A learning-rate schedule that can be re-timed to end at another step (``WarmupCosineLR``)."""
+
+    def set_total_steps(self, total_steps: int) -> None: ...
+
+
 class TrainClock(Callback):
     """Wall time and samples of the training loop alone (validation excluded)."""
 
@@ -160,7 +167,7 @@ class TrainingBudget(Callback):
         self.epochs = max(1, min(trainer.max_epochs, epochs))
         trainer.fit_loop.max_epochs = self.epochs
         for config in trainer.lr_scheduler_configs:
-            if hasattr(config.scheduler, "set_total_steps"):
+            if isinstance(config.scheduler, RetimableSchedule):
                 config.scheduler.set_total_steps(self.epochs * self._steps_per_epoch(trainer))
 
     @staticmethod

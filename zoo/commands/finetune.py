@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from zoo.commands.base import ArgumentParser
-from zoo.commands.run import DTYPES, print_table
-
-FREEZE = ("none", "backbone", "gradual")
+from zoo.commands.run import print_table
+from zoo.hub.files import WEIGHT_DTYPES
 
 
 def main(argv: Sequence[str]) -> dict:
+    from zoo.pipeline.finetune import FREEZE, finetune
+
     parser = ArgumentParser(prog="zoo finetune")
     parser.add_argument("model", help="a named checkpoint (zoo list), a checkpoint folder, or hf://owner/repo")
     parser.add_argument(
@@ -37,12 +38,10 @@ def main(argv: Sequence[str]) -> dict:
     parser.add_argument("--accelerator", default="auto")
     parser.add_argument("--devices", default="auto")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--weights-dtype", default="float32", choices=DTYPES)
+    parser.add_argument("--weights-dtype", default="float32", choices=WEIGHT_DTYPES)
     parser.add_argument("--workdir", help="Lightning logs, training state and metrics (default: OUTPUT.runs)")
     parser.add_argument("--resume", action="store_true", help="continue from WORKDIR/lightning/last.ckpt")
     args = parser.parse_args(argv)
-    from zoo.pipeline.finetune import finetune
-
     metrics = finetune(
         args.model,
         args.data,

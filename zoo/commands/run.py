@@ -7,8 +7,8 @@ from pathlib import Path
 
 from zoo.commands.base import ArgumentParser
 from zoo.errors import ZooError
+from zoo.hub.files import WEIGHT_DTYPES
 
-DTYPES = ("float32", "float16", "bfloat16")
 
 
 def main(argv: Sequence[str]) -> dict:
@@ -16,7 +16,7 @@ def main(argv: Sequence[str]) -> dict:
     parser.add_argument("recipe", help="a recipe YAML, e.g. recipes/vision/vit_tiny_fashion_mnist_quick.yaml")
     parser.add_argument("--output", help="the run's folder (default: runs/<recipe name>)")
     parser.add_argument("--resume", action="store_true", help="continue from OUTPUT/lightning/last.ckpt")
-    parser.add_argument("--weights-dtype", default="float32", choices=DTYPES, help="how the zoo checkpoint stores weights")
+    parser.add_argument("--weights-dtype", default="float32", choices=WEIGHT_DTYPES, help="how the zoo checkpoint stores weights")
     args, overrides = parser.parse_known_args(argv)
     recipe = Path(args.recipe)
     if not recipe.is_file():

@@ -33,9 +33,9 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
 from zoo.errors import ZooError
-from zoo.hub.files import CARD, CONFIG, EXTRA_FILES, FILES, METRICS, WEIGHTS, sha256_of
+from zoo.hub.files import CARD, CONFIG, EXTRA_FILES, FILES, METRICS, WEIGHT_DTYPES, WEIGHTS, sha256_of
 
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+DTYPES = dict(zip(WEIGHT_DTYPES, (torch.float32, torch.float16, torch.bfloat16)))
 FORMAT = 2  # written by this version; it reads every format up to this one (none given: 1)
 
 

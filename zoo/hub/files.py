@@ -14,6 +14,7 @@ TOKENIZER = "tokenizer.json"  # beside config.yaml in a checkpoint of a model th
 FILES = (WEIGHTS, CONFIG, METRICS, CARD)
 REQUIRED = (WEIGHTS, CONFIG)  # the rest may be absent
 EXTRA_FILES = (TOKENIZER,)  # written by the preprocessing that needs them
+WEIGHT_DTYPES = ("float32", "float16", "bfloat16")  # how model.safetensors may store floating weights
 
 
 def sha256_of(path: Path) -> str:

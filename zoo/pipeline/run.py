@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import lightning as L
@@ -66,59 +67,49 @@ def run(
     Returns:
         The metrics written to ``metrics.json``.
     """
-    name = Path(recipe).stem if not isinstance(recipe, Mapping) else "finetune"
-    output = Path(output) if output is not None else Path("runs") / name
+    from_dict = isinstance(recipe, Mapping)
+    output = Path(output) if output is not None else Path("runs") / ("finetune" if from_dict else Path(recipe).stem)
     checkpoint = check_destination(Path(checkpoint) if checkpoint else output / "checkpoint")
     state_dir = (output / "lightning").resolve()
     last = state_dir / "last.ckpt"
     if resume and not last.is_file():
         raise ZooError(f"nothing to resume: {last} does not exist; run without --resume to start afresh")
-    args = dict(recipe) if isinstance(recipe, Mapping) else ["--config", str(recipe), *overrides]
+    with _removed_if_it_fails_early(output, last):
+        cli = build_cli(dict(recipe) if from_dict else ["--config", str(recipe), *overrides], run=False, output=output)
+        trainer = cli.trainer
+        for callback in trainer.checkpoint_callbacks:
+            callback.dirpath = str(state_dir)  # where resume looks; absolute, so metrics.json's paths hold anywhere
+        if trainer.is_global_zero:
+            resolved = cli.parser.dump(cli.config, skip_none=False)
+            write_atomically(output / "recipe.yaml", lambda f: f.write(resolved.encode()))
+        trainer.callbacks.extend([TrainClock(), RestoreRNG()])
+        start = time.perf_counter()
+        trainer.fit(cli.model, datamodule=cli.datamodule, ckpt_path=str(last) if resume else None, weights_only=False)
+        training = {
+            "epochs": trainer.current_epoch,
+            "steps": trainer.global_step,
+            "fit_seconds": round(time.perf_counter() - start, 1),
+            **callback_metrics(trainer),
+            "resumed": resume,
+            **(extra_metrics or {}),
+        }
+        best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+        source = str(output / "recipe.yaml") if from_dict else str(recipe)
+        return test_and_export(cli, source, output, best, training, weights_dtype, checkpoint, command, provenance)
+
+
+@contextmanager
+def _removed_if_it_fails_early(output: Path, last: Path) -> Iterator[None]:
+    """Remove ``output`` if this run created it and fails before any training state (``last``)
+    exists: a bad recipe or an unreadable file leaves nothing half-written. Later failures
+    keep the folder, for ``--resume``."""
     created = not output.exists()
     try:
-        return _fit_test_export(recipe, args, output, last, resume, weights_dtype, checkpoint, command, provenance,
-                                extra_metrics)  # fmt: skip
+        yield
     except BaseException:
-        if created and not last.exists():  # failed before any training state: leave nothing half-written
+        if created and not last.exists():
             shutil.rmtree(output, ignore_errors=True)
         raise
-
-
-def _fit_test_export(
-    recipe: Recipe,
-    args: list[str] | dict,
-    output: Path,
-    last: Path,
-    resume: bool,
-    weights_dtype: str,
-    checkpoint: Path,
-    command: str | None,
-    provenance: str | None,
-    extra_metrics: Mapping | None,
-) -> dict:
-    state_dir = last.parent
-    cli = build_cli(args, run=False, output=output)
-    trainer = cli.trainer
-    for callback in trainer.checkpoint_callbacks:
-        callback.dirpath = str(state_dir)  # where resume looks; absolute, so metrics.json's paths hold anywhere
-    if trainer.is_global_zero:
-        resolved = cli.parser.dump(cli.config, skip_none=False)
-        write_atomically(output / "recipe.yaml", lambda f: f.write(resolved.encode()))
-    trainer.callbacks.extend([TrainClock(), RestoreRNG()])
-    start = time.perf_counter()
-    trainer.fit(cli.model, datamodule=cli.datamodule, ckpt_path=str(last) if resume else None, weights_only=False)
-    training = {
-        "epochs": trainer.current_epoch,
-        "steps": trainer.global_step,
-        "fit_seconds": round(time.perf_counter() - start, 1),
-        **callback_metrics(trainer),
-        "resumed": resume,
-        **(extra_metrics or {}),
-    }
-    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-    source = str(recipe) if not isinstance(recipe, Mapping) else str(output / "recipe.yaml")
-    card = {"command": command, "provenance": provenance}
-    return test_and_export(cli, source, output, best, training, weights_dtype, checkpoint, **card)
 
 
 def callback_metrics(trainer: L.Trainer) -> dict:
