@@ -55,6 +55,7 @@ DATASETS = (
     Dataset("web-bible", "zoo.datasets.web_bible", True, ("text-causal-lm",)),
     Dataset("spoken-digits", "zoo.datasets.spoken_digits", False, ("zoo.data.spoken_digits",)),
     Dataset("spoken-language", "zoo.datasets.spoken_language", True, ("zoo.data.spoken_language",)),
+    Dataset("english-corpus", "zoo.datasets.english_corpus", True),
 )
 
 

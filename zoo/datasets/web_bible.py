@@ -30,6 +30,8 @@ from zoo.data.preprocessing.text import TextPreprocessing
 from zoo.errors import ZooError
 
 MODULE = "engWEB2015eb"
+MODULE_LINE = re.compile(r"\(\w+\)")  # diatheke ends its export with "(engWEB2015eb)"
+PACKAGES = {MODULE: "sword-text-web", "engKJV2006eb": "sword-text-kjv"}  # SWORD module -> Debian package
 EMBEDDED = "web_genesis.tsv.gz"
 # "Book C:V: text", at the start of a line or after a section title and two spaces (OSIS)
 VERSE = re.compile(r"(?:^|\s{2})\s*((?:I{1,3} |IV )?[A-Z][A-Za-z]*(?: [A-Za-z]+)*) (\d+):(\d+): ?(.*)$")
@@ -45,14 +47,16 @@ def full_path() -> Path:
     return data_home() / "web-bible" / "verses.tsv"
 
 
-def export_with_diatheke() -> str:
-    """The whole Bible as diatheke's OSIS export, from the installed SWORD module."""
+def export_with_diatheke(module: str = MODULE) -> str:
+    """The whole Bible as diatheke's OSIS export, from the installed SWORD ``module``
+    (``engWEB2015eb`` from package sword-text-web, ``engKJV2006eb`` from sword-text-kjv)."""
+    package = PACKAGES.get(module, "the package of SWORD module " + module)
     if shutil.which("diatheke") is None:
-        raise ZooError("diatheke is not installed; run: apt-get install diatheke sword-text-web")
-    command = ["diatheke", "-b", MODULE, "-f", "OSIS", "-k", "Gen 1:1 - Rev 22:21"]
+        raise ZooError(f"diatheke is not installed; run: apt-get install diatheke {package}")
+    command = ["diatheke", "-b", module, "-f", "OSIS", "-k", "Gen 1:1 - Rev 22:21"]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0 or not VERSE.search(result.stdout.lstrip().split("\n", 1)[0]):
-        raise ZooError(f"diatheke found no {MODULE} module; run: apt-get install sword-text-web")
+        raise ZooError(f"diatheke found no {module} module; run: apt-get install {package}")
     return result.stdout
 
 
@@ -74,7 +78,8 @@ def parse_export(text: str) -> list[Verse]:
         if match := VERSE.search(line):
             book, chapter, verse, words = match.groups()
             verses.append((book, int(chapter), int(verse), words.strip()))
-        elif verses and line.strip() and not line.startswith(("   ", f"({MODULE})")):  # not the trailing glossary
+        elif verses and line.strip() and not line.startswith("   ") and not MODULE_LINE.fullmatch(line.strip()):
+            # not the trailing glossary, nor the line naming the module
             book, chapter, verse, words = verses[-1]
             verses[-1] = (book, chapter, verse, f"{words} {line.strip()}")
     verses = [(b, c, v, plain_words(t)) for b, c, v, t in verses]
