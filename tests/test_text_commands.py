@@ -121,11 +121,17 @@ def test_finetune_names_a_missing_column(classifier, tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.fixture(scope="module")
+def mlm(tmp_path_factory):
+    """A micro masked-LM encoder pretrained on the embedded snippets."""
+    out = tmp_path_factory.mktemp("mlm") / "run"
+    recipe = TEXT / "bert_tiny_mlm_rotten_tomatoes.yaml"
+    ok(run_zoo(["run", str(recipe), "--output", str(out), *MICRO_MLM], cwd=out.parent))
+    return out
+
+
 @pytest.mark.slow
-def test_masked_lm_pretraining_then_classifier_reports_the_new_head(tmp_path):
-    mlm = tmp_path / "mlm"
-    ok(run_zoo(["run", str(TEXT / "bert_tiny_mlm_rotten_tomatoes.yaml"), "--output", str(mlm), *MICRO_MLM],
-               cwd=tmp_path))  # fmt: skip
+def test_masked_lm_pretraining_then_classifier_reports_the_new_head(mlm, tmp_path):
     metrics = json.loads((mlm / "metrics.json").read_text())
     assert 1 < metrics["test/ppl"] < 600  # below chance (the vocabulary size) after 2 epochs
     ckpt = str(mlm / "checkpoint")
@@ -139,9 +145,24 @@ def test_masked_lm_pretraining_then_classifier_reports_the_new_head(tmp_path):
         run_zoo(["run", str(tmp_path / "clf.yaml"), "--output", str(tmp_path / "clf"), *MICRO_ENCODER], cwd=tmp_path)
     )
     log = tuned.stdout + tuned.stderr
-    assert re.search(r"initialised from .*mlm/checkpoint: reused \d+ tensors; re-initialised 2: head\.fc", log), log[
+    assert re.search(r"initialised from .*run/checkpoint: reused \d+ tensors; re-initialised 2: head\.fc", log), log[
         -2000:
     ]
+
+
+@pytest.mark.slow
+def test_finetune_turns_a_masked_lm_checkpoint_into_a_classifier(mlm, tmp_path):
+    csv = write_reviews(tmp_path / "reviews.csv", labels=("negative", "positive"))
+    out = tmp_path / "tuned"
+    result = ok(run_zoo(["finetune", str(mlm / "checkpoint"), "--data", str(csv), "--output", str(out),
+                         "--epochs", "1", "--precision", "32-true"], cwd=tmp_path))  # fmt: skip
+    assert "a new head for 2 labels" in result.stdout
+    # the LM head is dropped and a classifier built in its place; front-end and backbone load
+    assert re.search(r"reused \d+ tensors; re-initialised 2: head\.fc\.weight, head\.fc\.bias", result.stdout)
+    config = (out / "config.yaml").read_text()
+    assert "task: text-classification" in config and "zoo.heads.classifier.ClassifierHead" in config
+    assert "pool: cls" in config and "LMHead" not in config
+    assert (out / "tokenizer.json").read_text() == (mlm / "checkpoint" / "tokenizer.json").read_text()
 
 
 @pytest.mark.slow

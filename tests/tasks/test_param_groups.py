@@ -16,3 +16,30 @@ def test_weight_decay_groups_skip_biases_norms_and_embeddings():
     assert len(plain_names) + len(decayed_names) == len(names)
     optimizer = torch.optim.AdamW([decayed, plain], lr=1e-3, weight_decay=0.05)
     assert [g["weight_decay"] for g in optimizer.param_groups] == [0.05, 0.0]
+
+
+def test_layer_decay_scales_learning_rates_from_the_head_down():
+    from zoo.tasks.param_groups import apply_lr_scale
+
+    model = vision_transformer("tiny", num_classes=10, img_size=28, patch_size=7, in_chans=1, depth=2)
+    groups = weight_decay_groups(model, layer_decay=0.5)
+    optimizer = torch.optim.AdamW(groups, lr=1e-3, weight_decay=0.05)
+    apply_lr_scale(optimizer)
+    names = {id(p): n for n, p in model.named_parameters()}
+    lr_of = {names[id(p)]: (g["lr"], g["weight_decay"]) for g in optimizer.param_groups for p in g["params"]}
+    assert len(lr_of) == len(names)  # every parameter in exactly one group
+    # layer groups: front-end, block 0, block 1, final norm; the head is above them all
+    assert lr_of["head.fc.weight"] == (1e-3, 0.05) and lr_of["backbone.norm.weight"] == (1e-3, 0.0)
+    assert lr_of["backbone.blocks.1.attn.qkv.weight"] == (0.5e-3, 0.05)
+    assert lr_of["backbone.blocks.0.mlp.fc1.bias"] == (0.25e-3, 0.0)
+    assert lr_of["frontend.proj.weight"] == (0.125e-3, 0.05) and lr_of["frontend.cls_token"] == (0.125e-3, 0.0)
+
+
+def test_layer_decay_outside_zero_to_one_is_refused():
+    import pytest
+
+    from zoo.errors import ZooError
+
+    model = vision_transformer("tiny", num_classes=10, img_size=28, patch_size=7, in_chans=1, depth=1)
+    with pytest.raises(ZooError, match="layer_decay must be in"):
+        weight_decay_groups(model, layer_decay=1.5)

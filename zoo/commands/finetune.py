@@ -38,6 +38,9 @@ def main(argv: Sequence[str]) -> dict:
     parser.add_argument("--accelerator", default="auto")
     parser.add_argument("--devices", default="auto")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--layer-decay", type=float, help="layer-wise lr decay, e.g. 0.75 (default: one lr for all)")
+    parser.add_argument("--label-smoothing", type=float, default=0.0)
+    parser.add_argument("--patience", type=int, help="stop after this many epochs without a better val/acc")
     parser.add_argument("--weights-dtype", default="float32", choices=WEIGHT_DTYPES)
     parser.add_argument("--workdir", help="Lightning logs, training state and metrics (default: OUTPUT.runs)")
     parser.add_argument("--resume", action="store_true", help="continue from WORKDIR/lightning/last.ckpt")
@@ -58,6 +61,9 @@ def main(argv: Sequence[str]) -> dict:
         accelerator=args.accelerator,
         devices=args.devices,
         seed=args.seed,
+        layer_decay=args.layer_decay,
+        label_smoothing=args.label_smoothing,
+        patience=args.patience,
         weights_dtype=args.weights_dtype,
         workdir=args.workdir,
         resume=args.resume,

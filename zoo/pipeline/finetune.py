@@ -9,7 +9,10 @@ saved as ``<workdir>/recipe.yaml`` and ``zoo run`` can run it again.
 
 The head is kept when every label of the data is one of the checkpoint's (in the
 checkpoint's order); otherwise the classifier is replaced by a fresh one for the data's
-labels (``new_head=True`` forces that).
+labels (``new_head=True`` forces that). A masked-LM checkpoint (a pretrained encoder such as
+``bert-tiny-english``) becomes a classifier: its front-end and backbone, and a new
+``ClassifierHead`` in place of the LM head, pooling the class token where the front-end
+prepends one (else the mean of the tokens).
 
     >>> import zoo
     >>> zoo.finetune("vit-tiny-fashion-mnist", data="my_photos/", output="my_model", epochs=5)
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from zoo.errors import ZooError
@@ -30,11 +34,53 @@ from zoo.precision import AUTO, resolve_precision
 
 READERS = ("image", "audio", "text")  # the preprocessing kinds whose data zoo finetune reads
 FREEZE = ("none", "backbone", "gradual")
+FINETUNES = ("classification", "masked-lm")  # the kinds of checkpoint zoo finetune starts from
+CLASSIFIER_HEAD = "zoo.heads.classifier.ClassifierHead"
 DATA_MODULES = {
     "image": "zoo.data.image_folder.ImageFolderDataModule",
     "audio": "zoo.data.audio_folder.AudioFolderDataModule",
     "text": "zoo.data.text_files.TextFileDataModule",
 }
+
+
+@dataclass(frozen=True)
+class FinetuneSettings:
+    """How :func:`finetune` trains (the arguments of the same names there)."""
+
+    epochs: int = 10
+    freeze: str = "none"
+    new_head: bool | None = None
+    lr: float = 5e-4
+    batch_size: int = 32
+    val_fraction: float = 0.2
+    text_column: str = "text"
+    label_column: str = "label"
+    precision: str = AUTO
+    accelerator: str = "auto"
+    devices: str | int = "auto"
+    seed: int = 0
+    layer_decay: float | None = None
+    label_smoothing: float = 0.0
+    patience: int | None = None
+
+    def check(self) -> None:
+        """One line for the first setting that cannot be used."""
+        for name, value, ok in (
+            ("epochs", self.epochs, self.epochs >= 1),
+            ("batch size", self.batch_size, self.batch_size >= 1),
+            ("learning rate", self.lr, self.lr >= 0),
+            ("patience", self.patience, self.patience is None or self.patience >= 1),
+        ):
+            if not ok:
+                raise ZooError(f"{name} {value!r} is not valid; give a positive number")
+        if self.freeze not in FREEZE:
+            raise ZooError(f"freeze {self.freeze!r} is not one of {', '.join(FREEZE)}")
+        if self.layer_decay is not None and not 0 < self.layer_decay <= 1:
+            raise ZooError(f"layer decay {self.layer_decay!r} is not valid; give a number in (0, 1], e.g. 0.75")
+        if not 0 <= self.label_smoothing < 1:
+            raise ZooError(f"label smoothing {self.label_smoothing!r} is not valid; give a number in [0, 1)")
+        if self.precision != AUTO:
+            resolve_precision(self.precision, self.accelerator)  # a bad value is one line before anything loads
 
 
 def finetune(
@@ -53,19 +99,23 @@ def finetune(
     accelerator: str = "auto",
     devices: str | int = "auto",
     seed: int = 0,
+    layer_decay: float | None = None,
+    label_smoothing: float = 0.0,
+    patience: int | None = None,
     weights_dtype: str = "float32",
     workdir: str | Path | None = None,
     resume: bool = False,
     command: str | None = None,
 ) -> dict:
-    """Fine-tune classifier checkpoint ``model`` on ``data``; write the result as a zoo checkpoint.
+    """Fine-tune checkpoint ``model`` (a classifier or a masked-LM encoder) on ``data``; write
+    the result as a zoo classifier checkpoint.
 
     Args:
         model: a named checkpoint (``zoo list``), a checkpoint folder or URL.
         data: images ``DIR/<label>/*.png`` (or ``DIR/train|val|test/<label>/``), audio
             ``DIR/<label>/*.wav``, or texts in a CSV/JSONL file with text and label columns.
         output: the fine-tuned zoo checkpoint's folder.
-        epochs: training epochs.
+        epochs: training epochs (at most, with ``patience``).
         freeze: "none" trains everything; "backbone" the classifier alone (a linear probe);
             "gradual" unfreezes layer groups top-down, one more each epoch.
         new_head: None: a new classifier exactly when the data has labels the checkpoint
@@ -77,6 +127,11 @@ def finetune(
         precision: "auto" (by hardware, see :mod:`zoo.precision`) or a Lightning precision.
         accelerator, devices: as Lightning's Trainer takes them.
         seed: seeds weights of a new head, data order and augmentation.
+        layer_decay: layer-wise learning-rate decay (e.g. 0.75; BEiT / MAE fine-tuning): each
+            layer group below the head learns at that times the rate of the one above.
+        label_smoothing: cross-entropy label smoothing of the training loss.
+        patience: stop after this many epochs without a better validation accuracy (the
+            best epoch's weights are exported either way); None trains every epoch.
         weights_dtype: how the checkpoint stores weights (float32, float16, bfloat16).
         workdir: training state, logs and metrics (default: ``OUTPUT.runs`` beside ``output``).
         resume: continue a killed fine-tune from ``workdir/lightning/last.ckpt``.
@@ -85,16 +140,17 @@ def finetune(
     Returns:
         The metrics written to ``workdir/metrics.json`` (and the checkpoint's ``metrics.json``).
     """
-    _check_options(epochs, batch_size, lr, freeze, weights_dtype)
-    if precision != AUTO:
-        resolve_precision(precision, accelerator)  # a bad value is one line before anything is loaded
+    settings = FinetuneSettings(
+        epochs, freeze, new_head, lr, batch_size, val_fraction, text_column, label_column, precision, accelerator,
+        devices, seed, layer_decay, label_smoothing, patience,
+    )  # fmt: skip
+    settings.check()
+    if weights_dtype not in DTYPES:
+        raise ZooError(f"weights dtype {weights_dtype!r} is not one of {', '.join(DTYPES)}")
     output = check_destination(Path(output))
     folder, _ = resolve(model)
     pretrained = load(folder)
-    recipe, head_line = finetune_recipe(
-        pretrained, folder, data, epochs, freeze, new_head, lr, batch_size, val_fraction, text_column, label_column,
-        precision, accelerator, devices, seed,
-    )  # fmt: skip
+    recipe, head_line = finetune_recipe(pretrained, folder, data, settings)
     print(f"zoo finetune: {head_line}")
     workdir = Path(workdir) if workdir else output.with_name(output.name + ".runs")
     extra = {"base": str(model), "freeze": freeze}
@@ -111,32 +167,23 @@ def finetune(
 
 
 def finetune_recipe(
-    pretrained: Pretrained,
-    folder: Path,
-    data: str | Path,
-    epochs: int = 10,
-    freeze: str = "none",
-    new_head: bool | None = None,
-    lr: float = 5e-4,
-    batch_size: int = 32,
-    val_fraction: float = 0.2,
-    text_column: str = "text",
-    label_column: str = "label",
-    precision: str = AUTO,
-    accelerator: str = "auto",
-    devices: str | int = "auto",
-    seed: int = 0,
+    pretrained: Pretrained, folder: Path, data: str | Path, settings: FinetuneSettings = FinetuneSettings()
 ) -> tuple[dict, str]:
     """The recipe that fine-tunes ``pretrained`` (read from checkpoint folder ``folder``) on
-    ``data``, and one line saying whether the head is kept. Arguments as :func:`finetune`'s."""
+    ``data`` with ``settings``, and one line saying whether the head is kept."""
     kind = pretrained.preprocessing.kind
-    if pretrained.kind != "classification":
-        raise ZooError(f"{folder} is a {pretrained.task} model; zoo finetune trains classifiers")
+    if pretrained.kind not in FINETUNES:
+        raise ZooError(
+            f"{folder} is a {pretrained.task} model; zoo finetune trains classifiers from classifiers and "
+            "masked-LM encoders"
+        )
     if kind not in READERS:
         raise ZooError(f"fine-tuning on {kind} data is not supported yet (supported: {', '.join(READERS)})")
-    data_args = _data_args(kind, pretrained, folder, data, val_fraction, batch_size, text_column, label_column)
+    if pretrained.kind != "classification" and settings.new_head is False:
+        raise ZooError(f"{folder} is a {pretrained.task} model: it has no classifier to keep (new_head=False)")
+    data_args = _data_args(kind, pretrained, folder, data, settings)
     found = _labels_of(kind, data_args)
-    labels, keep_head, line = _choose_head(found, pretrained.labels, new_head)
+    labels, keep_head, line = _choose_head(found, pretrained.labels, settings.new_head)
     data_args["classes"] = labels
     callbacks = [
         {
@@ -145,15 +192,20 @@ def finetune_recipe(
         },
         {"class_path": "lightning.pytorch.callbacks.RichProgressBar"},
         {"class_path": "zoo.callbacks.InitFromCheckpoint", "init_args": {"checkpoint": str(folder), "new_head": not keep_head}},
-        *_freeze_callbacks(freeze, epochs),
+        *_freeze_callbacks(settings.freeze, settings.epochs),
     ]
+    if settings.patience is not None:
+        callbacks.append({
+            "class_path": "lightning.pytorch.callbacks.EarlyStopping",
+            "init_args": {"monitor": "val/acc", "mode": "max", "patience": settings.patience},
+        })  # fmt: skip
     recipe = {
-        "seed_everything": seed,
+        "seed_everything": settings.seed,
         "trainer": {
-            "accelerator": accelerator,
-            "devices": devices,
-            "precision": None if precision == AUTO else resolve_precision(precision, accelerator),
-            "max_epochs": epochs,
+            "accelerator": settings.accelerator,
+            "devices": settings.devices,
+            "precision": None if settings.precision == AUTO else resolve_precision(settings.precision, settings.accelerator),
+            "max_epochs": settings.epochs,
             "log_every_n_steps": 10,
             "logger": [
                 {"class_path": "lightning.pytorch.loggers.CSVLogger", "init_args": {"save_dir": ".", "name": "csv"}},
@@ -167,10 +219,12 @@ def finetune_recipe(
         "model": {
             "class_path": "zoo.tasks.classification.ClassificationTask",
             "init_args": {
-                "model": pretrained.config["model"],
+                "model": classifier_config(pretrained.config["model"]),
                 "num_classes": len(labels),
-                "optimizer": {"class_path": "torch.optim.AdamW", "init_args": {"lr": lr, "weight_decay": 0.05}},
+                "optimizer": {"class_path": "torch.optim.AdamW", "init_args": {"lr": settings.lr, "weight_decay": 0.05}},
                 "lr_scheduler": {"class_path": "zoo.tasks.schedules.WarmupCosineLR", "init_args": {"warmup_fraction": 0.1}},
+                "label_smoothing": settings.label_smoothing,
+                "layer_decay": settings.layer_decay,
             },
         },
         "data": {"class_path": DATA_MODULES[kind], "init_args": data_args},
@@ -178,21 +232,26 @@ def finetune_recipe(
     return recipe, line
 
 
-def _data_args(
-    kind: str,
-    pretrained: Pretrained,
-    folder: Path,
-    data: str | Path,
-    val_fraction: float,
-    batch_size: int,
-    text_column: str,
-    label_column: str,
-) -> dict:
+def classifier_config(model: dict) -> dict:
+    """A checkpoint's model config as a classifier's: a ``head`` that is not a classifier
+    (an LM head) becomes a ``ClassifierHead`` of the same width (its class count is set by the
+    task). Classifiers' configs are returned as they are."""
+    head = model.get("init_args", {}).get("head")
+    if head is None or head.get("class_path") == CLASSIFIER_HEAD:
+        return model
+    frontend = model["init_args"].get("frontend", {}).get("init_args", {})
+    pool = "cls" if frontend.get("cls_token") else "mean"
+    args = {"embed_dim": head["init_args"]["embed_dim"], "num_classes": 2, "pool": pool, "drop": 0.1}
+    return {**model, "init_args": {**model["init_args"], "head": {"class_path": CLASSIFIER_HEAD, "init_args": args}}}
+
+
+def _data_args(kind: str, pretrained: Pretrained, folder: Path, data: str | Path, settings: FinetuneSettings) -> dict:
     """The data module's arguments: the user's data, read as the checkpoint reads."""
-    args = {"root": str(Path(data).resolve()), "val_fraction": val_fraction, "batch_size": batch_size}
+    args = {"root": str(Path(data).resolve()), "val_fraction": settings.val_fraction, "batch_size": settings.batch_size}
     if kind == "text":
         p = pretrained.preprocessing
-        return {**args, "text_column": text_column, "label_column": label_column, "tokenizer": str(folder), "max_len": p.max_len}
+        columns = {"text_column": settings.text_column, "label_column": settings.label_column}
+        return {**args, **columns, "tokenizer": str(folder), "max_len": p.max_len}
     return {**args, "preprocessing": pretrained.preprocessing.to_dict()}
 
 
@@ -233,17 +292,3 @@ def _freeze_callbacks(freeze: str, epochs: int) -> list[dict]:
 def _shown(labels: Sequence[str], most: int = 5) -> str:
     text = ", ".join(map(repr, labels[:most]))
     return text + (f" and {len(labels) - most} more" if len(labels) > most else "")
-
-
-def _check_options(epochs: int, batch_size: int, lr: float, freeze: str, weights_dtype: str) -> None:
-    for name, value, ok in (
-        ("epochs", epochs, epochs >= 1),
-        ("batch size", batch_size, batch_size >= 1),
-        ("learning rate", lr, lr >= 0),
-    ):
-        if not ok:
-            raise ZooError(f"{name} {value!r} is not valid; give a positive number")
-    if freeze not in FREEZE:
-        raise ZooError(f"freeze {freeze!r} is not one of {', '.join(FREEZE)}")
-    if weights_dtype not in DTYPES:
-        raise ZooError(f"weights dtype {weights_dtype!r} is not one of {', '.join(DTYPES)}")

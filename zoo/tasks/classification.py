@@ -33,6 +33,9 @@ class ClassificationTask(L.LightningModule):
             (AdamW, lr 1e-3, wd 0.05 by default); biases, norms and position embeddings get no decay.
         lr_scheduler: builds a per-step schedule from the optimiser and the total step count.
         label_smoothing: cross-entropy label smoothing.
+        layer_decay: layer-wise learning-rate decay for fine-tuning (e.g. 0.75: each layer
+            group below the head learns at 0.75 times the rate of the one above it); None:
+            one rate for all. See :func:`zoo.tasks.param_groups.weight_decay_groups`.
     """
 
     checkpoint_task = "classification"
@@ -44,6 +47,7 @@ class ClassificationTask(L.LightningModule):
         optimizer: OptimizerFactory = default_optimizer,
         lr_scheduler: SchedulerFactory | None = None,
         label_smoothing: float = 0.0,
+        layer_decay: float | None = None,
     ) -> None:
         super().__init__()
         if is_classifier(model) and model.num_classes != num_classes:
@@ -53,6 +57,7 @@ class ClassificationTask(L.LightningModule):
         self.optimizer = optimizer
         self.lr_scheduler = lr_scheduler
         self.label_smoothing = label_smoothing
+        self.layer_decay = layer_decay
         self.train_acc = MulticlassAccuracy(num_classes, average="micro")
         eval_metrics = {"acc": MulticlassAccuracy(num_classes, average="micro")}
         if num_classes > 5:
@@ -99,4 +104,4 @@ class ClassificationTask(L.LightningModule):
         self.test_confmat.reset()
 
     def configure_optimizers(self):
-        return build_optimizers(self)
+        return build_optimizers(self, self.layer_decay)

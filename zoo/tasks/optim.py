@@ -9,7 +9,7 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-from zoo.tasks.param_groups import weight_decay_groups
+from zoo.tasks.param_groups import apply_lr_scale, weight_decay_groups
 
 OptimizerFactory = Callable[[Iterable], Optimizer]
 SchedulerFactory = Callable[[Optimizer, int], LRScheduler]
@@ -20,10 +20,13 @@ def default_optimizer(params: Iterable) -> Optimizer:
     return torch.optim.AdamW(params, lr=1e-3, weight_decay=0.05)
 
 
-def build_optimizers(task: L.LightningModule):
-    """``task.optimizer`` over the weight-decay groups of ``task.model``, with ``task.lr_scheduler``
-    (if any) stepped every optimiser step: what ``configure_optimizers`` returns."""
-    optimizer = task.optimizer(weight_decay_groups(task.model))
+def build_optimizers(task: L.LightningModule, layer_decay: float | None = None):
+    """``task.optimizer`` over the weight-decay groups of ``task.model`` (with layer-wise
+    learning rates under ``layer_decay``, see :func:`weight_decay_groups`), with
+    ``task.lr_scheduler`` (if any) stepped every optimiser step: what ``configure_optimizers``
+    returns."""
+    optimizer = task.optimizer(weight_decay_groups(task.model, layer_decay))
+    apply_lr_scale(optimizer)
     if task.lr_scheduler is None:
         return optimizer
     scheduler = task.lr_scheduler(optimizer, task.trainer.estimated_stepping_batches)
