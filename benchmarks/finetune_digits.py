@@ -27,11 +27,8 @@ import soundfile as sf
 from PIL import Image
 
 import zoo
+from transfer import untrained_copy  # the from-scratch control of the transfer suite, beside this file
 from zoo.datasets.spoken_digits import embedded_archive
-from zoo.hub.build import build
-from zoo.hub.checkpoint import read_checkpoint
-from zoo.hub.export import export_checkpoint
-from zoo.hub.registry import resolve
 
 DIGITS = Path("/usr/share/doc/opencv-doc/examples/data/digits.png")
 
@@ -58,23 +55,6 @@ def build_folder(root: Path, per_digit: int, test_per_digit: int) -> None:
             folder.mkdir(parents=True, exist_ok=True)
             for i in picked:
                 Image.fromarray(cells[digit, i]).save(folder / f"{i}.png")
-
-
-def untrained_copy(model: str, out: Path) -> Path:
-    """The checkpoint's network with fresh weights: the control that shows what pretraining adds."""
-    files = read_checkpoint(resolve(model)[0])
-    pretrained = zoo.load(model)
-    fresh = build(files.config["model"])
-    return export_checkpoint(
-        out,
-        fresh,
-        files.config["model"],
-        pretrained.labels,
-        pretrained.preprocessing,
-        {},
-        "untrained",
-        "benchmarks/finetune_digits.py",
-    )
 
 
 def accuracy(checkpoint: Path, test: Path) -> float:

