@@ -41,6 +41,15 @@ class FrontEnd(Protocol):
 
 
 @runtime_checkable
+class PatchFrontEnd(FrontEnd, Protocol):
+    """A front-end that cuts a 2-D input (an image, a spectrogram) into patches, whose values
+    masked-patch pretraining predicts (``PatchEmbed``, ``SpectrogramPatchEmbed``)."""
+
+    def patch_values(self, x: Tensor) -> Tensor:
+        """Raw input -> (B, rows * cols, values per patch), in token order."""
+
+
+@runtime_checkable
 class TokenFrontEnd(FrontEnd, Protocol):
     """A front-end that looks ids up in an embedding, which an LM head can share."""
 

@@ -263,6 +263,12 @@ class SpectrogramPatchEmbed(nn.Module):
             x = torch.cat([self.cls_token.expand(B, -1, -1), x], dim=1)
         return self.drop(x)
 
+    def patch_values(self, waveform: Tensor) -> Tensor:
+        """(B, T) -> (B, Gf * Gt, pf * pt): the normalised log-mel values each patch token reads,
+        in token order (frequency-major; the target of masked-patch pretraining)."""
+        spec = self.spectrogram(waveform)[:, None]  # (B, 1, F, frames)
+        return F.unfold(spec, self.patch_size, stride=self.patch_stride).transpose(1, 2)
+
     def _min_samples(self) -> int:
         """The shortest waveform that fills one time patch; shorter clips are zero-padded to it."""
         return (self.patch_size[1] - 1) * self.logmel.hop_length + self.logmel.win_length

@@ -9,6 +9,7 @@ from typing import Literal
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from zoo.errors import ZooError
 from zoo.frontends.position import resample_2d, sincos_2d
@@ -91,6 +92,12 @@ class PatchEmbed(nn.Module):
         if self.cls_token is not None:
             x = torch.cat([self.cls_token.expand(B, -1, -1), x], dim=1)  # (B, 1 + N, D)
         return self.drop(x)
+
+    def patch_values(self, x: Tensor) -> Tensor:
+        """(B, C, H, W) -> (B, N, C * p * p): the pixels each patch token reads, in token order
+        (the target of masked-patch pretraining, ``zoo.tasks.masked_autoencoder``)."""
+        self._grid(*x.shape[-2:])  # one line of error when the patches do not tile the image
+        return F.unfold(x, self.patch_size, stride=self.stride).transpose(1, 2)
 
     def _grid(self, height: int, width: int) -> tuple[int, int]:
         """Patches along each side; one line of error when they do not tile the image."""

@@ -2,5 +2,6 @@
 
 from zoo.heads.classifier import ClassifierHead
 from zoo.heads.lm import LMHead
+from zoo.heads.masked_patches import MaskedPatchDecoder
 
-__all__ = ["ClassifierHead", "LMHead"]
+__all__ = ["ClassifierHead", "LMHead", "MaskedPatchDecoder"]

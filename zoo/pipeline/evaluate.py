@@ -15,7 +15,7 @@ def evaluate(pretrained: Pretrained, datamodule: L.LightningDataModule, precisio
     A text datamodule reads with the checkpoint's own tokenizer. Use the ``precision``
     recorded in the checkpoint's metrics to reproduce them exactly.
     """
-    from zoo.tasks import ClassificationTask, LanguageModelTask, MaskedLMTask
+    from zoo.tasks import ClassificationTask, LanguageModelTask, MaskedAutoencoderTask, MaskedLMTask
 
     if hasattr(datamodule, "preprocessing") and pretrained.preprocessing.kind == "text":
         datamodule.preprocessing = pretrained.preprocessing
@@ -23,6 +23,7 @@ def evaluate(pretrained: Pretrained, datamodule: L.LightningDataModule, precisio
         "classification": lambda: ClassificationTask(pretrained.model, num_classes=len(pretrained.labels)),
         "causal-lm": lambda: LanguageModelTask(pretrained.model),
         "masked-lm": lambda: MaskedLMTask(pretrained.model),
+        "masked-autoencoder": lambda: MaskedAutoencoderTask(pretrained.model),
     }
     if pretrained.kind not in tasks:
         raise ZooError(f"cannot evaluate a {pretrained.task} checkpoint")

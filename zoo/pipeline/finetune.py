@@ -9,10 +9,10 @@ saved as ``<workdir>/recipe.yaml`` and ``zoo run`` can run it again.
 
 The head is kept when every label of the data is one of the checkpoint's (in the
 checkpoint's order); otherwise the classifier is replaced by a fresh one for the data's
-labels (``new_head=True`` forces that). A masked-LM checkpoint (a pretrained encoder such as
-``bert-tiny-english``) becomes a classifier: its front-end and backbone, and a new
-``ClassifierHead`` in place of the LM head, pooling the class token where the front-end
-prepends one (else the mean of the tokens).
+labels (``new_head=True`` forces that). A masked-LM or masked-autoencoder checkpoint (a
+pretrained encoder such as ``bert-tiny-english``) becomes a classifier: its front-end and
+backbone, and a new ``ClassifierHead`` in place of its LM head or patch decoder, pooling the
+class token where the front-end prepends one (else the mean of the tokens).
 
     >>> import zoo
     >>> zoo.finetune("vit-tiny-fashion-mnist", data="my_photos/", output="my_model", epochs=5)
@@ -34,7 +34,7 @@ from zoo.precision import AUTO, resolve_precision
 
 READERS = ("image", "audio", "text")  # the preprocessing kinds whose data zoo finetune reads
 FREEZE = ("none", "backbone", "gradual")
-BASE_KINDS = ("classification", "masked-lm")  # the kinds of checkpoint zoo finetune starts from
+BASE_KINDS = ("classification", "masked-lm", "masked-autoencoder")  # the checkpoints zoo finetune starts from
 CLASSIFIER_HEAD = "zoo.heads.classifier.ClassifierHead"
 DATA_MODULES = {
     "image": "zoo.data.image_folder.ImageFolderDataModule",
@@ -182,7 +182,7 @@ def finetune_recipe(
     if pretrained.kind not in BASE_KINDS:
         raise ZooError(
             f"{folder} is a {pretrained.task} model; zoo finetune trains classifiers from classifiers and "
-            "masked-LM encoders"
+            "masked-LM or masked-patch encoders"
         )
     if kind not in READERS:
         raise ZooError(f"fine-tuning on {kind} data is not supported yet (supported: {', '.join(READERS)})")
@@ -240,8 +240,8 @@ def finetune_recipe(
 
 
 def classifier_config(pretrained: Pretrained, num_classes: int) -> dict:
-    """The checkpoint's model config as a classifier's. A masked-LM encoder's LM head becomes
-    a ``ClassifierHead`` of the same width, pooling the class token where the front-end
+    """The checkpoint's model config as a classifier's. A pretrained encoder's LM head or patch
+    decoder becomes a ``ClassifierHead`` of the encoder's width, pooling the class token where the front-end
     prepends one (else the mean of the tokens); a classifier's config is returned as it is
     (the task resizes its classifier to ``num_classes``)."""
     model = pretrained.config["model"]

@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = shipped_dir() / args.name
     model = load(folder)
-    metric = "acc" if model.kind == "classification" else "ppl"
+    metric = {"classification": "acc", "masked-autoencoder": "loss"}.get(model.kind, "ppl")
     data, embedded = held_out_data(model), {}
     if data is None:
         print("its data is not embedded: CI checks the weights' integrity; the full test set re-measures the card")

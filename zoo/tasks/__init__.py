@@ -2,6 +2,7 @@
 
 from zoo.tasks.classification import ClassificationTask
 from zoo.tasks.language_modeling import LanguageModelTask, MaskedLMTask
+from zoo.tasks.masked_autoencoder import MaskedAutoencoderTask
 from zoo.tasks.schedules import WarmupCosineLR
 
-__all__ = ["ClassificationTask", "LanguageModelTask", "MaskedLMTask", "WarmupCosineLR"]
+__all__ = ["ClassificationTask", "LanguageModelTask", "MaskedAutoencoderTask", "MaskedLMTask", "WarmupCosineLR"]
