@@ -41,6 +41,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from zoo.precision import cpu_description
+
 sys.path.insert(0, str(Path(__file__).parent))
 import transfer_sets as sets  # noqa: E402 -- a benchmark beside this file
 
@@ -144,7 +146,8 @@ def zoo_run(base: str, freeze: str, data: Path, test, out: Path, config: dict, e
     zoo.finetune(
         base, data, out / "checkpoint", epochs=epochs_for(examples, config), freeze=freeze, new_head=True,
         lr=config["probe_lr"] if freeze == "backbone" else config["lr"], batch_size=config["batch_size"],
-        seed=config["seed"], workdir=out / "run",
+        seed=config["seed"], workdir=out / "run", label_smoothing=config.get("label_smoothing", 0.0),
+        layer_decay=None if freeze == "backbone" else config.get("layer_decay"),
     )  # fmt: skip
     seconds = time.perf_counter() - began
     model = zoo.load(out / "checkpoint")
@@ -155,12 +158,16 @@ def zoo_run(base: str, freeze: str, data: Path, test, out: Path, config: dict, e
 # -- the suite ------------------------------------------------------------------------------
 
 
-SETTINGS = ("seed", "full_cap", "steps", "min_epochs", "max_epochs", "batch_size", "lr", "probe_lr")
+SETTINGS = {  # the config's training settings, with the defaults of those it may leave out
+    "seed": None, "full_cap": None, "steps": None, "min_epochs": None, "max_epochs": None, "batch_size": None,
+    "lr": None, "probe_lr": None, "layer_decay": None, "label_smoothing": 0.0,
+}  # fmt: skip
 
 
 def settings_hash(config: dict) -> str:
     """What makes two rows comparable: the config's training settings (not its set lists)."""
-    return hashlib.sha256(json.dumps({k: config[k] for k in SETTINGS}, sort_keys=True).encode()).hexdigest()[:10]
+    chosen = {k: config.get(k, default) for k, default in SETTINGS.items()}
+    return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:10]
 
 
 def read_results(path: Path, config: dict) -> list[dict]:
@@ -215,7 +222,7 @@ def run_set(name: str, spec: dict, config: dict, out: Path, results: Path) -> No
                 row = zoo_run(base, "none" if freeze == "scratch" else freeze, data, test, folder / method.replace(" ", "-"),
                               config, len(train))  # fmt: skip
             row = {"set": name, "domain": domain, "shots": str(shot), "method": method, "train": len(train), **row,
-                   "settings": settings_hash(config)}  # fmt: skip
+                   "settings": settings_hash(config), "cpu": cpu_description(), "date": time.strftime("%Y-%m-%d")}  # fmt: skip
             with results.open("a") as f:
                 f.write(json.dumps(row) + "\n")
             print(f"  {shot:>4} per label ({len(train)} examples) {method:<40} {row['acc']:.1%}  {row['seconds']:.0f} s", flush=True)
@@ -275,14 +282,12 @@ def main() -> None:
     parser.add_argument("--domain", choices=["image", "text", "audio"], action="append", help="default: all three")
     parser.add_argument("--sets", help="comma-separated set names (default: the config's for each domain)")
     parser.add_argument("--out", default="runs/transfer")
-    parser.add_argument("--docs", action="store_true", help="write the table and plot into docs/")
+    parser.add_argument("--docs", action="store_true", help="write docs/transfer.md and its plots from the results")
     args = parser.parse_args()
     config = yaml.safe_load(Path(args.config).read_text())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results = out / "results.jsonl"
-    from zoo.precision import cpu_description
-
     print(f"transfer suite on {cpu_description()}; results in {results}", flush=True)
     chosen = set(args.sets.split(",")) if args.sets else None
     for domain in args.domain or ["image", "text", "audio"]:
@@ -298,8 +303,33 @@ def main() -> None:
         mine = [r for r in rows if r["domain"] == domain]
         if mine:
             print(f"\n### {domain}\n\n{table(mine)}")
-            if args.docs:
-                plot(mine, Path("docs") / f"transfer_{domain}.png")
+    if args.docs:
+        write_docs(rows, config, Path("docs"))
+
+
+def write_docs(rows: list[dict], config: dict, docs: Path) -> None:
+    """``docs/transfer.md``: the settings, then per domain its table and plot; all from the rows."""
+    lines = [
+        "# Transfer suite",
+        "",
+        "Written by `python benchmarks/transfer.py --docs` from `runs/transfer/results.jsonl`; what it",
+        "measures and how: the docstring of `benchmarks/transfer.py`, the sets: `benchmarks/transfer_sets.py`,",
+        "the analysis: [results.md](results.md#transfer-suite). Test accuracy in %, the best of each row in bold.",
+        "",
+        f"Settings: {config['steps']} optimiser steps a fine-tune (at least {config['min_epochs']} epoch), batch "
+        f"{config['batch_size']}, AdamW lr {config['lr']} (probes {config['probe_lr']}), warm-up + cosine, "
+        f"layer decay {config.get('layer_decay')}, label smoothing {config.get('label_smoothing', 0.0)}; "
+        f"\"full\" is the training pool up to {config['full_cap']} per label; seed {config['seed']}.",
+    ]
+    for domain in ("image", "text", "audio"):
+        mine = [r for r in rows if r["domain"] == domain]
+        if not mine:
+            continue
+        machines = sorted({f"{r.get('cpu', '?')}, {r.get('date', '?')}" for r in mine})
+        plot(mine, docs / f"transfer_{domain}.png")
+        lines += ["", f"## {domain}", "", f"Measured on: {'; '.join(machines)}.", "", table(mine), "",
+                  f"![{domain} transfer](transfer_{domain}.png)"]  # fmt: skip
+    (docs / "transfer.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -101,3 +101,17 @@ def test_the_suite_runs_every_method_on_real_digits_and_resumes(micro_checkpoint
     assert [r["method"] for r in rows] == ["pixels+LR", "micro probe", "micro fine-tuned", "scratch"]
     # other settings are other rows: nothing of the first run counts for them
     assert transfer.read_results(results, {**config, "steps": 5}) == []
+
+
+def test_the_docs_page_holds_each_domains_table_plot_and_machine(tmp_path):
+    config = {"steps": 100, "min_epochs": 1, "batch_size": 32, "lr": 5e-4, "probe_lr": 5e-3, "full_cap": 200, "seed": 0}
+    rows = [
+        {"set": "spam", "domain": "text", "shots": shots, "method": m, "train": 2 * int(shots), "acc": a,
+         "cpu": "AMD EPYC, bf16 emulated", "date": "2026-12-01"}
+        for shots in ("10", "100") for m, a in (("tfidf+NB", 0.8), ("bert fine-tuned", 0.9))
+    ]  # fmt: skip
+    transfer.write_docs(rows, config, tmp_path)
+    page = (tmp_path / "transfer.md").read_text()
+    assert "## text" in page and "Measured on: AMD EPYC, bf16 emulated, 2026-12-01." in page
+    assert "| spam | 100 | 200 | 80.0 | **90.0** |" in page and "## image" not in page
+    assert (tmp_path / "transfer_text.png").stat().st_size > 1000
