@@ -13,9 +13,11 @@ one fixed held-out test split per set, side by side:
   (text); logistic regression on the mean and standard deviation of log-mel bands (audio).
 
 Every fine-tune trains for about ``steps`` optimiser steps (epochs follow from the data size,
-clamped to ``min_epochs``..``max_epochs``) with a warm-up + cosine schedule, and keeps the
-epoch of best validation accuracy (a fifth of the training examples held out per label; at
-10 per label that is 2). Accuracy is measured on the test split by loading the written
+clamped to ``min_epochs``..``max_epochs``) with a warm-up + cosine schedule, on four fifths of
+the training examples (``zoo finetune`` holds a fifth of each label out for validation), and
+is tested with its last epoch's weights (``select: last``): at 10 per label the validation
+split is 2 examples a label, too few to choose an epoch by (choosing by it kept the untrained
+head's epoch 0, chance, on spam). Accuracy is measured on the test split by loading the written
 checkpoint. Rows go to ``OUT/results.jsonl`` as they finish, tagged with a hash of the
 settings; a rerun with the same settings skips rows already there, so a killed suite
 resumes. The tables are printed; ``--docs`` also writes a plot per domain to
@@ -147,6 +149,7 @@ def zoo_run(base: str, freeze: str, data: Path, test, out: Path, config: dict, e
         base, data, out / "checkpoint", epochs=epochs_for(examples, config), freeze=freeze, new_head=True,
         lr=config["probe_lr"] if freeze == "backbone" else config["lr"], batch_size=config["batch_size"],
         seed=config["seed"], workdir=out / "run", label_smoothing=config.get("label_smoothing", 0.0),
+        select=config.get("select", "best"),
         layer_decay=None if freeze == "backbone" else config.get("layer_decay"),
     )  # fmt: skip
     seconds = time.perf_counter() - began
@@ -160,7 +163,7 @@ def zoo_run(base: str, freeze: str, data: Path, test, out: Path, config: dict, e
 
 SETTINGS = {  # the config's training settings, with the defaults of those it may leave out
     "seed": None, "full_cap": None, "steps": None, "min_epochs": None, "max_epochs": None, "batch_size": None,
-    "lr": None, "probe_lr": None, "layer_decay": None, "label_smoothing": 0.0,
+    "lr": None, "probe_lr": None, "layer_decay": None, "label_smoothing": 0.0, "select": "best",
 }  # fmt: skip
 
 
@@ -179,6 +182,14 @@ def read_results(path: Path, config: dict) -> list[dict]:
         except json.JSONDecodeError:
             continue  # a suite killed mid-write
     return [r for r in rows if r.get("settings") == settings_hash(config)]
+
+
+def append_row(path: Path, row: dict) -> None:
+    """One JSON line at the end of ``path``, on a line of its own after a half-written one."""
+    broken = path.is_file() and path.stat().st_size and not path.read_bytes().endswith(b"\n")
+    with path.open("a") as f:
+        f.write(("\n" if broken else "") + json.dumps(row) + "\n")
+        f.flush()
 
 
 def short(checkpoint: str) -> str:
@@ -223,8 +234,7 @@ def run_set(name: str, spec: dict, config: dict, out: Path, results: Path) -> No
                               config, len(train))  # fmt: skip
             row = {"set": name, "domain": domain, "shots": str(shot), "method": method, "train": len(train), **row,
                    "settings": settings_hash(config), "cpu": cpu_description(), "date": time.strftime("%Y-%m-%d")}  # fmt: skip
-            with results.open("a") as f:
-                f.write(json.dumps(row) + "\n")
+            append_row(results, row)
             print(f"  {shot:>4} per label ({len(train)} examples) {method:<40} {row['acc']:.1%}  {row['seconds']:.0f} s", flush=True)
 
 

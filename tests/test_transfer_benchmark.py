@@ -83,7 +83,7 @@ def test_baselines_learn_real_digits_and_texts():
 def test_the_suite_runs_every_method_on_real_digits_and_resumes(micro_checkpoint, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config = {"seed": 0, "shots": [10], "full_cap": 10, "steps": 4, "min_epochs": 1, "max_epochs": 2,
-              "batch_size": 16, "lr": 5e-4, "probe_lr": 5e-3}  # fmt: skip
+              "batch_size": 16, "lr": 5e-4, "probe_lr": 5e-3, "select": "last"}  # fmt: skip
     spec = {"checkpoints": [str(micro_checkpoint)], "scratch": str(micro_checkpoint)}
     out, results = tmp_path / "out", tmp_path / "results.jsonl"
     before = sorted(p.name for p in micro_checkpoint.iterdir())

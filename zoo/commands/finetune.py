@@ -14,7 +14,7 @@ from zoo.hub.files import WEIGHT_DTYPES
 
 
 def main(argv: Sequence[str]) -> dict:
-    from zoo.pipeline.finetune import FREEZE, finetune
+    from zoo.pipeline.finetune import FREEZE, SELECT, finetune
 
     parser = ArgumentParser(prog="zoo finetune")
     parser.add_argument("model", help="a named checkpoint (zoo list), a checkpoint folder, or hf://owner/repo")
@@ -41,6 +41,7 @@ def main(argv: Sequence[str]) -> dict:
     parser.add_argument("--layer-decay", type=float, help="layer-wise lr decay, e.g. 0.75 (default: one lr for all)")
     parser.add_argument("--label-smoothing", type=float, default=0.0)
     parser.add_argument("--patience", type=int, help="stop after this many epochs without a better val/acc")
+    parser.add_argument("--select", choices=SELECT, default="best", help="which epoch is tested and exported")
     parser.add_argument("--weights-dtype", default="float32", choices=WEIGHT_DTYPES)
     parser.add_argument("--workdir", help="Lightning logs, training state and metrics (default: OUTPUT.runs)")
     parser.add_argument("--resume", action="store_true", help="continue from WORKDIR/lightning/last.ckpt")
@@ -64,6 +65,7 @@ def main(argv: Sequence[str]) -> dict:
         layer_decay=args.layer_decay,
         label_smoothing=args.label_smoothing,
         patience=args.patience,
+        select=args.select,
         weights_dtype=args.weights_dtype,
         workdir=args.workdir,
         resume=args.resume,

@@ -34,6 +34,7 @@ from zoo.precision import AUTO, resolve_precision
 
 READERS = ("image", "audio", "text")  # the preprocessing kinds whose data zoo finetune reads
 FREEZE = ("none", "backbone", "gradual")
+SELECT = ("best", "last")  # which epoch's weights are tested and exported
 BASE_KINDS = ("classification", "masked-lm", "masked-autoencoder")  # the checkpoints zoo finetune starts from
 CLASSIFIER_HEAD = "zoo.heads.classifier.ClassifierHead"
 DATA_MODULES = {
@@ -62,6 +63,7 @@ class FinetuneSettings:
     layer_decay: float | None = None
     label_smoothing: float = 0.0
     patience: int | None = None
+    select: str = "best"
 
     def check(self) -> None:
         """One line for the first setting that cannot be used."""
@@ -83,6 +85,10 @@ class FinetuneSettings:
             raise ZooError("early stopping would stop gradual unfreezing before every layer trains; leave out patience")
         if not 0 <= self.label_smoothing < 1:
             raise ZooError(f"label smoothing {self.label_smoothing!r} is not valid; give a number in [0, 1)")
+        if self.select not in SELECT:
+            raise ZooError(f"select {self.select!r} is not one of {', '.join(SELECT)}")
+        if self.select == "last" and self.patience is not None:
+            raise ZooError("early stopping picks the best epoch; with select='last' leave out patience")
         if self.precision != AUTO:
             resolve_precision(self.precision, self.accelerator)  # a bad value is one line before anything loads
 
@@ -106,6 +112,7 @@ def finetune(
     layer_decay: float | None = None,
     label_smoothing: float = 0.0,
     patience: int | None = None,
+    select: str = "best",
     weights_dtype: str = "float32",
     workdir: str | Path | None = None,
     resume: bool = False,
@@ -138,6 +145,8 @@ def finetune(
         patience: stop after this many epochs without a better validation accuracy (the
             best epoch's weights are exported either way); None trains every epoch. Not with
             ``freeze="gradual"``.
+        select: "best": test and export the epoch of best validation accuracy; "last": the
+            final epoch's (for a fixed schedule, or a validation split too small to choose by).
         weights_dtype: how the checkpoint stores weights (float32, float16, bfloat16).
         workdir: training state, logs and metrics (default: ``OUTPUT.runs`` beside ``output``).
         resume: continue a killed fine-tune from ``workdir/lightning/last.ckpt``.
@@ -150,6 +159,7 @@ def finetune(
         epochs=epochs, freeze=freeze, new_head=new_head, lr=lr, batch_size=batch_size, val_fraction=val_fraction,
         text_column=text_column, label_column=label_column, precision=precision, accelerator=accelerator,
         devices=devices, seed=seed, layer_decay=layer_decay, label_smoothing=label_smoothing, patience=patience,
+        select=select,
     )  # fmt: skip
     settings.check()
     if weights_dtype not in DTYPES:
@@ -195,7 +205,11 @@ def finetune_recipe(
     callbacks = [
         {
             "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
-            "init_args": {"monitor": "val/acc", "mode": "max", "save_last": True, "filename": "best-{epoch}"},
+            "init_args": (
+                {"monitor": "val/acc", "mode": "max", "save_last": True, "filename": "best-{epoch}"}
+                if settings.select == "best"
+                else {"save_last": True, "filename": "last-{epoch}"}  # no monitor: the latest epoch is tested
+            ),
         },
         {"class_path": "lightning.pytorch.callbacks.RichProgressBar"},
         {"class_path": "zoo.callbacks.InitFromCheckpoint", "init_args": {"checkpoint": str(folder), "new_head": not keep_head}},
