@@ -260,6 +260,7 @@ def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.ticker
     import matplotlib.pyplot as plt
 
     names = list(dict.fromkeys(r["set"] for r in rows))
@@ -273,6 +274,7 @@ def plot(rows: list[dict], path: Path) -> None:
             style = "--" if method in sum(BASELINES.values(), []) else ":" if method == "scratch" else "-"
             ax.plot([p[0] for p in points], [100 * p[1] for p in points], style, marker="o", ms=3, label=method)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # decades only: minor labels collide
         ax.set_title(f"{name} ({len(labels)} settings)", fontsize=9)
         ax.set_xlabel("training examples", fontsize=8)
         ax.set_ylabel("test accuracy (%)", fontsize=8)

@@ -76,6 +76,9 @@ def test_wheel_install_loads_every_named_checkpoint(tmp_path):
                 assert model(torch.randn(1, p.sample_rate // 2)).shape == (1, len(model.labels)), name
             elif model.kind == "classification":
                 assert model.predict(["a fine film"])[0]["label"] in model.labels, name
+            elif model.kind == "masked-lm":  # an encoder to fine-tune: (B, N) ids -> (B, N, V) logits
+                ids = p.encode_batch(["A fine film."])[0][None]
+                assert model(ids).shape == (1, ids.shape[1], model.model.head.vocab_size), name
             else:
                 assert model.generate("In the beginning", max_new_tokens=3).startswith("In the beginning"), name
         from zoo.datasets.spoken_digits import SpokenDigitsDataModule

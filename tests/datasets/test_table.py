@@ -50,6 +50,7 @@ SHIPPED = {  # checkpoint -> the dataset its card was measured on
     "cnn-spoken-digits": "spoken-digits",
     "ast-tiny-spoken-language": "spoken-language",
     "cnn-spoken-language": "spoken-language",
+    "bert-tiny-english": "english-corpus",
 }
 
 

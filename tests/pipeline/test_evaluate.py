@@ -17,6 +17,7 @@ EXPECTED = {  # checkpoint -> its held-out datamodule (embedded, full); None: no
     "cnn-spoken-digits": ("zoo.datasets.spoken_digits.SpokenDigitsDataModule",) * 2,
     "ast-tiny-spoken-language": (None, "zoo.datasets.spoken_language.SpokenLanguageDataModule"),
     "cnn-spoken-language": (None, "zoo.datasets.spoken_language.SpokenLanguageDataModule"),
+    "bert-tiny-english": ("zoo.datasets.english_corpus.EnglishCorpusDataModule",) * 2,
 }
 
 
