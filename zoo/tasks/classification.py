@@ -6,7 +6,6 @@ field, see ``zoo.data.batch``) to (B, num_classes) logits, and scores them again
 
 from __future__ import annotations
 
-import lightning as L
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
@@ -14,10 +13,11 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionM
 
 from zoo.contracts import is_classifier
 from zoo.data.batch import LABEL, Batch, field, model_input
-from zoo.tasks.optim import OptimizerFactory, SchedulerFactory, build_optimizers, default_optimizer
+from zoo.tasks.optim import OptimizerFactory, SchedulerFactory, default_optimizer
+from zoo.tasks.stages import StagedTask
 
 
-class ClassificationTask(L.LightningModule):
+class ClassificationTask(StagedTask):
     """Cross-entropy training with accuracy, top-5 accuracy, macro-F1 and a confusion matrix.
 
     Logged names: ``train/loss``, ``train/acc``; ``val/loss``, ``val/acc``, ``val/acc_top5``,
@@ -88,21 +88,9 @@ class ClassificationTask(L.LightningModule):
             self.test_confmat.update(logits, y)
         return loss
 
-    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        return self._step(batch, "train")
-
-    def validation_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        return self._step(batch, "val")
-
-    def test_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        return self._step(batch, "test")
-
     def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self(model_input(batch)).softmax(dim=-1)
 
     def on_test_epoch_end(self) -> None:
         self.confusion_matrix = self.test_confmat.compute().cpu()
         self.test_confmat.reset()
-
-    def configure_optimizers(self):
-        return build_optimizers(self, self.layer_decay)

@@ -8,17 +8,17 @@ Perplexity is exp of the mean per-token negative log-likelihood over the whole s
 
 from __future__ import annotations
 
-import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torchmetrics import MeanMetric
 
 from zoo.data.batch import IGNORE, INPUT_IDS, TARGET_IDS, Batch, field
-from zoo.tasks.optim import OptimizerFactory, SchedulerFactory, build_optimizers, default_optimizer
+from zoo.tasks.optim import OptimizerFactory, SchedulerFactory, default_optimizer
+from zoo.tasks.stages import SeededEvalMasks, StagedTask
 
 
-class LanguageModelTask(L.LightningModule):
+class LanguageModelTask(StagedTask):
     """Cross-entropy over every target token; logs ``{stage}/loss`` and ``{stage}/ppl``.
 
     ``val/loss`` and ``val/ppl`` are token-weighted over the whole split, so they do not
@@ -71,26 +71,14 @@ class LanguageModelTask(L.LightningModule):
         self.log(f"{stage}/ppl", torch.exp(nll), prog_bar=True)
         self.nll[stage].reset()
 
-    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        return self._step(batch, "train")
-
-    def validation_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        return self._step(batch, "val")
-
-    def test_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        return self._step(batch, "test")
-
     def on_validation_epoch_end(self) -> None:
         self._log_epoch("val")
 
     def on_test_epoch_end(self) -> None:
         self._log_epoch("test")
 
-    def configure_optimizers(self):
-        return build_optimizers(self)
 
-
-class MaskedLMTask(LanguageModelTask):
+class MaskedLMTask(SeededEvalMasks, LanguageModelTask):
     """BERT's masked-LM pretraining: of the non-special tokens, 15 % are chosen; of those,
     80 % become [MASK], 10 % a random token and 10 % stay; the loss is on the chosen ones.
 
@@ -121,20 +109,10 @@ class MaskedLMTask(LanguageModelTask):
     ) -> None:
         super().__init__(model, optimizer, lr_scheduler)
         self.mask_id, self.num_special, self.mask_prob = mask_id, num_special, mask_prob
-        self._eval_batch = 0
-
-    def on_validation_epoch_start(self) -> None:
-        self._eval_batch = 0
-
-    def on_test_epoch_start(self) -> None:
-        self._eval_batch = 0
 
     def prepare(self, batch: Batch, stage: str) -> tuple[Tensor, Tensor]:
         ids = field(batch, INPUT_IDS, "masked language modelling")
-        generator = None
-        if stage != "train":
-            generator = torch.Generator(ids.device).manual_seed(self._eval_batch)
-            self._eval_batch += 1
+        generator = self.mask_generator(ids.device, stage)
         return mask_tokens(ids, self.mask_id, self.num_special, self.vocab_size, self.mask_prob, generator)
 
     def scored_logits(self, inputs: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:

@@ -15,17 +15,17 @@ Training draws a new mask every step; validation and test draw the same masks ev
 
 from __future__ import annotations
 
-import lightning as L
 import torch
 from torch import Tensor, nn
 
 from zoo.contracts import PatchFrontEnd
 from zoo.data.batch import Batch, model_input
 from zoo.errors import ZooError
-from zoo.tasks.optim import OptimizerFactory, SchedulerFactory, build_optimizers, default_optimizer
+from zoo.tasks.optim import OptimizerFactory, SchedulerFactory, default_optimizer
+from zoo.tasks.stages import SeededEvalMasks, StagedTask
 
 
-class MaskedAutoencoderTask(L.LightningModule):
+class MaskedAutoencoderTask(SeededEvalMasks, StagedTask):
     """Args:
         model: a ``UnimodalModel`` whose front-end has ``patch_values`` (``PatchEmbed``,
             ``SpectrogramPatchEmbed``) and whose head is a ``MaskedPatchDecoder``.
@@ -57,13 +57,6 @@ class MaskedAutoencoderTask(L.LightningModule):
             )
         self.model, self.mask_ratio, self.norm_pix_loss = model, mask_ratio, norm_pix_loss
         self.optimizer, self.lr_scheduler = optimizer, lr_scheduler
-        self._eval_batch = 0
-
-    def on_validation_epoch_start(self) -> None:
-        self._eval_batch = 0
-
-    def on_test_epoch_start(self) -> None:
-        self._eval_batch = 0
 
     def forward(self, x: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor, Tensor]:
         """Raw input -> (predicted (B, N, patch_dim), target (B, N, patch_dim), scored (B, N) bool:
@@ -97,24 +90,8 @@ class MaskedAutoencoderTask(L.LightningModule):
 
     def _step(self, batch: Batch, stage: str) -> Tensor:
         x = model_input(batch)
-        generator = None
-        if stage != "train":
-            generator = torch.Generator(x.device).manual_seed(self._eval_batch)
-            self._eval_batch += 1
-        predicted, target, scored = self(x, generator)
+        predicted, target, scored = self(x, self.mask_generator(x.device, stage))
         error = (predicted.float() - target.float()).pow(2).mean(-1)  # (B, N)
         loss = (error * scored).sum() / scored.sum().clamp(min=1)
         self.log(f"{stage}/loss", loss, prog_bar=True, sync_dist=stage != "train", batch_size=len(x))
         return loss
-
-    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        return self._step(batch, "train")
-
-    def validation_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        return self._step(batch, "val")
-
-    def test_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        return self._step(batch, "test")
-
-    def configure_optimizers(self):
-        return build_optimizers(self)
