@@ -46,9 +46,10 @@ import yaml
 from zoo.precision import cpu_description
 
 sys.path.insert(0, str(Path(__file__).parent))
-import transfer_sets as sets  # noqa: E402 -- a benchmark beside this file
+import transfer_sets as sets  # a benchmark beside this file, found through sys.path above
 
 BASELINES = {"image": ["pixels+LR"], "text": ["tfidf+LR", "tfidf+NB"], "audio": ["logmel+LR"]}
+BASELINE_NAMES = {name for names in BASELINES.values() for name in names}
 
 
 # -- baselines ------------------------------------------------------------------------------
@@ -116,19 +117,16 @@ def untrained_copy(name: str, out: Path, seed: int = 0) -> Path:
 
     import zoo
     from zoo.hub.build import build
-    from zoo.hub.checkpoint import read_checkpoint
     from zoo.hub.export import export_checkpoint
-    from zoo.hub.registry import resolve
 
     if (out / "config.yaml").is_file():
         return out
-    files = read_checkpoint(resolve(name)[0])
-    pretrained = zoo.load(name)
+    pretrained = zoo.load(name)  # its config, labels and preprocessing; the weights are not used
     torch.manual_seed(seed)
-    fresh = build(files.config["model"])
+    config = pretrained.config["model"]
     return export_checkpoint(
-        out, fresh, files.config["model"], pretrained.labels, pretrained.preprocessing, {}, "untrained",
-        "benchmarks/transfer.py", task=files.config.get("task"),
+        out, build(config), config, pretrained.labels, pretrained.preprocessing, {}, "untrained",
+        "benchmarks/transfer.py", task=pretrained.task,
     )  # fmt: skip
 
 
@@ -186,10 +184,12 @@ def read_results(path: Path, config: dict) -> list[dict]:
 
 def append_row(path: Path, row: dict) -> None:
     """One JSON line at the end of ``path``, on a line of its own after a half-written one."""
-    broken = path.is_file() and path.stat().st_size and not path.read_bytes().endswith(b"\n")
-    with path.open("a") as f:
-        f.write(("\n" if broken else "") + json.dumps(row) + "\n")
-        f.flush()
+    with path.open("a+b") as f:  # "a+": reads anywhere, writes at the end
+        broken = False
+        if f.seek(0, 2):  # not empty: look at its last byte only
+            f.seek(-1, 2)
+            broken = f.read(1) != b"\n"
+        f.write((("\n" if broken else "") + json.dumps(row) + "\n").encode())
 
 
 def short(checkpoint: str) -> str:
@@ -260,18 +260,19 @@ def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.ticker
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     names = list(dict.fromkeys(r["set"] for r in rows))
     columns = min(5, len(names))
-    figure, axes = plt.subplots(math.ceil(len(names) / columns), columns, figsize=(3.2 * columns, 2.8 * math.ceil(len(names) / columns)), squeeze=False)  # noqa: E501
+    grid_rows = math.ceil(len(names) / columns)
+    figure, axes = plt.subplots(grid_rows, columns, figsize=(3.2 * columns, 2.8 * grid_rows), squeeze=False)
     for ax, name in zip(axes.flat, names):
         mine = [r for r in rows if r["set"] == name]
         labels = {r["shots"]: r["train"] for r in mine}
         for method in dict.fromkeys(r["method"] for r in mine):
             points = sorted((r["train"], r["acc"]) for r in mine if r["method"] == method)
-            style = "--" if method in sum(BASELINES.values(), []) else ":" if method == "scratch" else "-"
+            style = "--" if method in BASELINE_NAMES else ":" if method == "scratch" else "-"
             ax.plot([p[0] for p in points], [100 * p[1] for p in points], style, marker="o", ms=3, label=method)
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # decades only: minor labels collide
@@ -328,10 +329,13 @@ def write_docs(rows: list[dict], config: dict, docs: Path) -> None:
         "measures and how: the docstring of `benchmarks/transfer.py`, the sets: `benchmarks/transfer_sets.py`,",
         "the analysis: [results.md](results.md#transfer-suite). Test accuracy in %, the best of each row in bold.",
         "",
-        f"Settings: {config['steps']} optimiser steps a fine-tune (at least {config['min_epochs']} epoch), batch "
-        f"{config['batch_size']}, AdamW lr {config['lr']} (probes {config['probe_lr']}), warm-up + cosine, "
-        f"layer decay {config.get('layer_decay')}, label smoothing {config.get('label_smoothing', 0.0)}; "
-        f"\"full\" is the training pool up to {config['full_cap']} per label; seed {config['seed']}.",
+        (
+            f"Settings: {config['steps']} optimiser steps a fine-tune (at least {config['min_epochs']} epoch), batch "
+            f"{config['batch_size']}, AdamW lr {config['lr']} (probes {config['probe_lr']}), warm-up + cosine, "
+            f"layer decay {config.get('layer_decay')}, label smoothing {config.get('label_smoothing', 0.0)}; "
+            f"\"full\" is the training pool up to {config['full_cap']} per label; the {config.get('select', 'best')} "
+            f"epoch's weights are tested; seed {config['seed']}."
+        ),
     ]
     for domain in ("image", "text", "audio"):
         mine = [r for r in rows if r["domain"] == domain]

