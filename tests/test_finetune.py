@@ -152,6 +152,36 @@ def test_bad_input_is_one_line_and_writes_nothing(micro_checkpoint, in_tmp, caps
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "micro", "photos"]  # nothing written
 
 
+def test_the_python_api_and_the_command_share_one_set_of_defaults():
+    import dataclasses
+    import inspect
+
+    from zoo.pipeline.finetune import FinetuneSettings, finetune
+
+    signature = inspect.signature(finetune).parameters
+    for field in dataclasses.fields(FinetuneSettings):
+        assert signature[field.name].default == field.default, field.name
+
+
+def test_augment_reaches_the_image_data_and_is_refused_for_text(micro_checkpoint, tmp_path):
+    from zoo.errors import ZooError
+    from zoo.hub.registry import resolve
+    from zoo.pipeline.finetune import FinetuneSettings, finetune_recipe
+
+    folder = make_image_folder(tmp_path / "digits", per_label=3)
+    pretrained = zoo.load(micro_checkpoint)
+    for augment in ("flip", "shift", "none"):
+        recipe, _ = finetune_recipe(pretrained, micro_checkpoint, folder, FinetuneSettings(augment=augment))
+        assert recipe["data"]["init_args"]["augment"] == augment
+    with pytest.raises(ZooError, match="augment 'mirror' is not one of flip, shift, none"):
+        FinetuneSettings(augment="mirror").check()
+    texts = tmp_path / "mails.csv"
+    texts.write_text("text,label\nwin money now,spam\nlunch at noon,ham\n")
+    text_folder, _ = resolve("bert-tiny-english")
+    with pytest.raises(ZooError, match="augment 'shift' applies to images; text data has no such setting"):
+        finetune_recipe(zoo.load(text_folder), text_folder, texts, FinetuneSettings(augment="shift"))
+
+
 def test_a_resnet_gets_a_new_fc_for_new_labels_and_keeps_its_config(tmp_path):
     from zoo.datasets.fashion_mnist import FashionMNISTDataModule
     from zoo.hub.export import export_checkpoint

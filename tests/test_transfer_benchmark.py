@@ -115,3 +115,30 @@ def test_the_docs_page_holds_each_domains_table_plot_and_machine(tmp_path):
     assert "## text" in page and "Measured on: AMD EPYC, bf16 emulated, 2026-12-01." in page
     assert "| spam | 100 | 200 | 80.0 | **90.0** |" in page and "## image" not in page
     assert (tmp_path / "transfer_text.png").stat().st_size > 1000
+
+
+def test_the_committed_page_is_what_the_committed_results_give(tmp_path):
+    config = transfer.yaml.safe_load((ROOT / "benchmarks" / "transfer.yaml").read_text())
+    rows = transfer.read_results(transfer.RESULTS, config)
+    assert rows, f"no rows of the current settings in {transfer.RESULTS}"
+    transfer.write_docs(rows, config, tmp_path, transfer.ablation_rows(transfer.RESULTS, config))
+    assert (tmp_path / "transfer.md").read_text() == (ROOT / "docs" / "transfer.md").read_text()
+
+
+def test_an_ablation_row_is_its_own_setting_and_shows_its_change(tmp_path):
+    config = {"seed": 0, "steps": 100, "lr": 5e-4, "select": "last"}
+    assert transfer.parse_vary("layer_decay=0.75") == ("layer_decay", 0.75)
+    assert transfer.parse_vary("augment=shift") == ("augment", "shift")
+    with pytest.raises(SystemExit, match="KEY one of seed"):
+        transfer.parse_vary("warmup=3")
+    varied = {**config, "layer_decay": 0.75}
+    assert transfer.settings_hash(varied) != transfer.settings_hash(config)
+    assert transfer.settings_hash({**config, "augment": "flip"}) != transfer.settings_hash(config)
+    row = {"set": "mnist", "domain": "image", "shots": "100", "method": "vit fine-tuned", "train": 1000}
+    results = tmp_path / "results.jsonl"
+    transfer.append_row(results, {**row, "acc": 0.8, "settings": transfer.settings_hash(config)})
+    transfer.append_row(results, {**row, "acc": 0.85, "settings": transfer.settings_hash(varied), "varied": {"layer_decay": 0.75}})
+    rows, ablation = transfer.read_results(results, config), transfer.ablation_rows(results, config)
+    assert [r["acc"] for r in rows] == [0.8] and [r["acc"] for r in ablation] == [0.85]
+    assert transfer.ablation_table(rows, ablation).splitlines()[2] == "| mnist | 100 | vit | 80.0 | 85.0 (+5.0) |"
+    assert transfer.ablation_rows(results, {**config, "steps": 300}) == []  # measured against other settings

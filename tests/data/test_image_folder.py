@@ -2,7 +2,10 @@
 
 import shutil
 
+import numpy as np
 import pytest
+import torch
+from PIL import Image
 
 from tests.conftest import GROUPS, make_image_folder
 from zoo.datasets.fashion_mnist import FashionMNISTDataModule
@@ -73,3 +76,27 @@ def test_val_labels_must_be_train_labels(tmp_path):
     (tmp_path / "val" / "top").rename(tmp_path / "val" / "hat" / "x")
     with pytest.raises(ZooError, match="labels that train does not: hat"):
         scan_folder(tmp_path)
+
+
+@pytest.mark.parametrize("augment, shifts, mirrors", [("flip", True, True), ("shift", True, False), ("none", False, False)])
+def test_augment_shifts_and_mirrors_as_named(tmp_path, augment, shifts, mirrors):
+    image = np.zeros((28, 28), np.uint8)
+    image[4:24, 4:10] = 255  # a bar on the left: a mirror puts it on the right
+    for label in ("a", "b"):
+        (tmp_path / label).mkdir()
+        for i in range(3):
+            Image.fromarray(image).save(tmp_path / label / f"{i}.png")
+    data = ImageFolderDataModule(tmp_path, PRE, val_fraction=0.34, augment=augment)
+    data.setup()
+    torch.manual_seed(0)
+    train, val = data.datasets["train"], data.datasets["val"]
+    draws = [train[0]["image"][0] for _ in range(40)]  # (28, 28) each
+    still = val[0]["image"][0]
+    left = [bool(d[:, :14].sum() > d[:, 14:].sum()) for d in draws]
+    assert (not all(left)) == mirrors
+    assert any(not torch.equal(d, still) for d in draws if d[:, :14].sum() > d[:, 14:].sum()) == shifts
+
+
+def test_an_unknown_augment_is_one_line(tmp_path):
+    with pytest.raises(ZooError, match="augment 'mirror' is not one of flip, shift, none"):
+        ImageFolderDataModule(make_image_folder(tmp_path, per_label=3), PRE, augment="mirror")

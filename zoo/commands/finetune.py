@@ -14,7 +14,10 @@ from zoo.hub.files import WEIGHT_DTYPES
 
 
 def main(argv: Sequence[str]) -> dict:
-    from zoo.pipeline.finetune import FREEZE, SELECT, finetune
+    from zoo.data.image_folder import AUGMENT
+    from zoo.pipeline.finetune import FREEZE, SELECT, FinetuneSettings, finetune
+
+    d = FinetuneSettings()  # the defaults, as the Python API has them
 
     parser = ArgumentParser(prog="zoo finetune")
     parser.add_argument("model", help="a named checkpoint (zoo list), a checkpoint folder, or hf://owner/repo")
@@ -24,24 +27,27 @@ def main(argv: Sequence[str]) -> dict:
         help="images: DIR/<label>/*.png or DIR/train|val/<label>/; audio: DIR/<label>/*.wav; text: FILE.csv",
     )
     parser.add_argument("--output", required=True, help="where the fine-tuned zoo checkpoint goes")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--freeze", choices=FREEZE, default="none", help="what stays fixed (gradual: unfreeze top-down)")
+    parser.add_argument("--epochs", type=int, default=d.epochs)
+    parser.add_argument("--freeze", choices=FREEZE, default=d.freeze, help="what stays fixed (gradual: unfreeze top-down)")
     parser.add_argument(
         "--new-head", action="store_true", help="a new classifier even when the data's labels are the checkpoint's"
     )
-    parser.add_argument("--text-column", default="text", help="text files: the column holding the text")
-    parser.add_argument("--label-column", default="label", help="text files: the column holding the label")
-    parser.add_argument("--lr", type=float, default=5e-4)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--val-fraction", type=float, default=0.2, help="held out per label when DIR has no val/")
-    parser.add_argument("--precision", default="auto", help="auto (by hardware), 32-true, bf16-mixed, 16-mixed, ...")
-    parser.add_argument("--accelerator", default="auto")
-    parser.add_argument("--devices", default="auto")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--text-column", default=d.text_column, help="text files: the column holding the text")
+    parser.add_argument("--label-column", default=d.label_column, help="text files: the column holding the label")
+    parser.add_argument("--lr", type=float, default=d.lr)
+    parser.add_argument("--batch-size", type=int, default=d.batch_size)
+    parser.add_argument("--val-fraction", type=float, default=d.val_fraction, help="held out per label when DIR has no val/")
+    parser.add_argument("--precision", default=d.precision, help="auto (by hardware), 32-true, bf16-mixed, 16-mixed, ...")
+    parser.add_argument("--accelerator", default=d.accelerator)
+    parser.add_argument("--devices", default=d.devices)
+    parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--layer-decay", type=float, help="layer-wise lr decay, e.g. 0.75 (default: one lr for all)")
-    parser.add_argument("--label-smoothing", type=float, default=0.0)
+    parser.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
     parser.add_argument("--patience", type=int, help="stop after this many epochs without a better val/acc")
-    parser.add_argument("--select", choices=SELECT, default="best", help="which epoch is tested and exported")
+    parser.add_argument("--select", choices=SELECT, default=d.select, help="which epoch is tested and exported")
+    parser.add_argument(
+        "--augment", choices=AUGMENT, default=d.augment, help="images: flip (crops + mirrors), shift (crops: digits), none"
+    )
     parser.add_argument("--weights-dtype", default="float32", choices=WEIGHT_DTYPES)
     parser.add_argument("--workdir", help="Lightning logs, training state and metrics (default: OUTPUT.runs)")
     parser.add_argument("--resume", action="store_true", help="continue from WORKDIR/lightning/last.ckpt")
@@ -66,6 +72,7 @@ def main(argv: Sequence[str]) -> dict:
         label_smoothing=args.label_smoothing,
         patience=args.patience,
         select=args.select,
+        augment=args.augment,
         weights_dtype=args.weights_dtype,
         workdir=args.workdir,
         resume=args.resume,

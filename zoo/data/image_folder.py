@@ -25,6 +25,11 @@ from zoo.data.transforms import image_train_transform
 from zoo.errors import ZooError
 
 Split = list[tuple[Path, str]]  # (file, label)
+AUGMENT = {  # name -> (shifted crops, horizontal flips)
+    "flip": (True, True),  # photos, garments, faces: a mirror image is the same thing
+    "shift": (True, False),  # digits, letters, anything a mirror changes
+    "none": (False, False),
+}
 
 
 def scan_split(root: Path, suffixes: Sequence[str] = IMAGE_SUFFIXES, what: str = "images") -> Split:
@@ -105,7 +110,8 @@ class ImageFolderDataModule(SplitsDataModule):
         val_fraction: share of each label held out for validation when no val/ is given.
         batch_size: images per batch on each device.
         num_workers: DataLoader worker processes.
-        augment: random shifted crops and horizontal flips for training.
+        augment: training augmentation, one of ``AUGMENT``: "flip" (random shifted crops and
+            horizontal flips), "shift" (the crops only) or "none".
     """
 
     def __init__(
@@ -116,9 +122,11 @@ class ImageFolderDataModule(SplitsDataModule):
         val_fraction: float = 0.2,
         batch_size: int = 32,
         num_workers: int = 0,
-        augment: bool = True,
+        augment: str = "flip",
     ) -> None:
         super().__init__()
+        if augment not in AUGMENT:
+            raise ZooError(f"augment {augment!r} is not one of {', '.join(AUGMENT)}")
         self.root, self.preprocessing = Path(root), preprocessing
         self.splits, self.classes = with_validation(scan_folder(self.root), classes, val_fraction, self.root)
         self.val_fraction, self.batch_size = val_fraction, batch_size
@@ -138,8 +146,11 @@ class ImageFolderDataModule(SplitsDataModule):
             return
         p = self.preprocessing
         eval_tf = p.normalize()
+        shift, flip = AUGMENT[self.augment]
         train_tf = (
-            image_train_transform(p.mean, p.std, p.size, crop_padding=max(1, p.size // 14)) if self.augment else eval_tf
+            image_train_transform(p.mean, p.std, p.size, crop_padding=max(1, p.size // 14) if shift else 0, hflip=flip)
+            if shift or flip
+            else eval_tf
         )
         self.datasets = {
             name: self._decode(split, train_tf if name == "train" else eval_tf) for name, split in self.splits.items()

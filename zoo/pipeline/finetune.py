@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from zoo.data.image_folder import AUGMENT
 from zoo.errors import ZooError
 from zoo.hub.checkpoint import DTYPES, check_destination
 from zoo.hub.pretrained import Pretrained, load
@@ -64,6 +65,7 @@ class FinetuneSettings:
     label_smoothing: float = 0.0
     patience: int | None = None
     select: str = "best"
+    augment: str = "flip"
 
     def check(self) -> None:
         """One line for the first setting that cannot be used."""
@@ -89,6 +91,8 @@ class FinetuneSettings:
             raise ZooError(f"select {self.select!r} is not one of {', '.join(SELECT)}")
         if self.select == "last" and self.patience is not None:
             raise ZooError("early stopping picks the best epoch; with select='last' leave out patience")
+        if self.augment not in AUGMENT:
+            raise ZooError(f"augment {self.augment!r} is not one of {', '.join(AUGMENT)}")
         if self.precision != AUTO:
             resolve_precision(self.precision, self.accelerator)  # a bad value is one line before anything loads
 
@@ -113,6 +117,7 @@ def finetune(
     label_smoothing: float = 0.0,
     patience: int | None = None,
     select: str = "best",
+    augment: str = "flip",
     weights_dtype: str = "float32",
     workdir: str | Path | None = None,
     resume: bool = False,
@@ -147,6 +152,8 @@ def finetune(
             ``freeze="gradual"``.
         select: "best": test and export the epoch of best validation accuracy; "last": the
             final epoch's (for a fixed schedule, or a validation split too small to choose by).
+        augment: images' training augmentation: "flip" (shifted crops and horizontal flips),
+            "shift" (crops only: digits, letters, anything a mirror changes) or "none".
         weights_dtype: how the checkpoint stores weights (float32, float16, bfloat16).
         workdir: training state, logs and metrics (default: ``OUTPUT.runs`` beside ``output``).
         resume: continue a killed fine-tune from ``workdir/lightning/last.ckpt``.
@@ -159,7 +166,7 @@ def finetune(
         epochs=epochs, freeze=freeze, new_head=new_head, lr=lr, batch_size=batch_size, val_fraction=val_fraction,
         text_column=text_column, label_column=label_column, precision=precision, accelerator=accelerator,
         devices=devices, seed=seed, layer_decay=layer_decay, label_smoothing=label_smoothing, patience=patience,
-        select=select,
+        select=select, augment=augment,
     )  # fmt: skip
     settings.check()
     if weights_dtype not in DTYPES:
@@ -170,7 +177,8 @@ def finetune(
     recipe, head_line = finetune_recipe(pretrained, folder, data, settings)
     print(f"zoo finetune: {head_line}")
     workdir = Path(workdir) if workdir else output.with_name(output.name + ".runs")
-    extra = {"base": str(model), "freeze": freeze, "layer_decay": layer_decay, "label_smoothing": label_smoothing}
+    extra = {"base": str(model), "freeze": freeze, "layer_decay": layer_decay, "label_smoothing": label_smoothing,
+             "augment": augment}  # fmt: skip
     return run(
         recipe,
         workdir,
@@ -270,6 +278,10 @@ def classifier_config(pretrained: Pretrained, num_classes: int) -> dict:
 def _data_args(kind: str, pretrained: Pretrained, folder: Path, data: str | Path, settings: FinetuneSettings) -> dict:
     """The data module's arguments: the user's data, read as the checkpoint reads."""
     args = {"root": str(Path(data).resolve()), "val_fraction": settings.val_fraction, "batch_size": settings.batch_size}
+    if kind == "image":
+        args["augment"] = settings.augment
+    elif settings.augment != FinetuneSettings.augment:
+        raise ZooError(f"augment {settings.augment!r} applies to images; {kind} data has no such setting")
     if kind == "text":
         p = pretrained.preprocessing
         columns = {"text_column": settings.text_column, "label_column": settings.label_column}
