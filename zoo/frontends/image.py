@@ -16,7 +16,8 @@ from zoo.frontends.position import resample_2d, sincos_2d
 
 
 class PatchEmbed(nn.Module):
-    """Image to tokens: (B, C, H, W) -> (B, 1 + N, D) with a cls token, (B, N, D) without.
+    """Image to tokens: (B, C, H, W) -> (B, P + N, D) after P prefix tokens: a cls token (P = 1),
+    a cls and a distillation token (P = 2, DeiT), or none (P = 0).
 
     Patches come from a strided convolution (kernel ``patch_size``, stride ``stride``), so
     N = ((H - patch_size) / stride + 1) * ((W - patch_size) / stride + 1): (H / patch_size)
@@ -32,6 +33,10 @@ class PatchEmbed(nn.Module):
         embed_dim: token width D.
         pos_embed: "learned" or "sincos".
         cls_token: prepend a learned class token (pooled by ``ClassifierHead(pool="cls")``).
+        dist_token: a second learned token after the class token, which a
+            ``DistilledClassifierHead`` trains to predict a teacher's labels (DeiT: Touvron et
+            al., "Training data-efficient image transformers & distillation through attention",
+            2021, https://arxiv.org/abs/2012.12877). Needs ``cls_token``.
         drop: dropout on the tokens after adding positions.
         stride: pixels between patches; None: ``patch_size`` (no overlap).
     """
@@ -46,15 +51,19 @@ class PatchEmbed(nn.Module):
         cls_token: bool = True,
         drop: float = 0.0,
         stride: int | None = None,
+        dist_token: bool = False,
     ) -> None:
         super().__init__()
+        if dist_token and not cls_token:
+            raise ZooError("a distillation token follows the class token; set cls_token: true")
         self.patch_size = patch_size
         self.stride = stride or patch_size
         self.in_chans = in_chans
         self.grid = self._grid(img_size, img_size)
-        self.num_prefix_tokens = 1 if cls_token else 0
+        self.num_prefix_tokens = int(cls_token) + int(dist_token)
         self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=self.stride)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim)) if cls_token else None
+        self.dist_token = nn.Parameter(torch.zeros(1, 1, embed_dim)) if dist_token else None
         if pos_embed == "learned":
             self.pos_embed = nn.Parameter(torch.zeros(1, self.grid[0] * self.grid[1], embed_dim))
             nn.init.trunc_normal_(self.pos_embed, std=0.02)
@@ -68,10 +77,12 @@ class PatchEmbed(nn.Module):
         nn.init.zeros_(self.proj.bias)
         if self.cls_token is not None:
             nn.init.normal_(self.cls_token, std=1e-6)
+        if self.dist_token is not None:
+            nn.init.trunc_normal_(self.dist_token, std=0.02)  # unlike the cls token: the two must differ
 
     def no_weight_decay(self) -> set[str]:
         """Parameters the optimiser should not decay (see ``zoo.tasks.param_groups``)."""
-        return {"pos_embed", "cls_token"}
+        return {"pos_embed", "cls_token", "dist_token"}
 
     def padding_mask(self, x: Tensor) -> None:
         """Images are never padded: None."""
@@ -89,9 +100,8 @@ class PatchEmbed(nn.Module):
         grid = self._grid(H, W)
         x = self.proj(x).flatten(2).transpose(1, 2)  # (B, N, D)
         x = x + self._pos_embed(grid)
-        if self.cls_token is not None:
-            x = torch.cat([self.cls_token.expand(B, -1, -1), x], dim=1)  # (B, 1 + N, D)
-        return self.drop(x)
+        prefix = [t.expand(B, -1, -1) for t in (self.cls_token, self.dist_token) if t is not None]
+        return self.drop(torch.cat([*prefix, x], dim=1))  # (B, P + N, D)
 
     def patch_values(self, x: Tensor) -> Tensor:
         """(B, C, H, W) -> (B, N, C * p * p): the pixels each patch token reads, in token order
