@@ -26,7 +26,7 @@ class FrontEnd(Protocol):
 
     @property
     def num_prefix_tokens(self) -> int:
-        """Class tokens put before the input's own tokens (0 or 1)."""
+        """Tokens put before the input's own: 0, 1 (a class token) or 2 (and a distillation token)."""
 
     def __call__(self, x: Tensor) -> Tensor:
         """Raw input -> (B, num_prefix_tokens + N, D) tokens."""

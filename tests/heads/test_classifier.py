@@ -26,7 +26,7 @@ def test_mean_pooling_skips_padding():
 
 
 def test_unknown_pooling_is_refused():
-    with pytest.raises(ValueError, match="'cls' or 'mean'"):
+    with pytest.raises(ValueError, match="'cls', 'mean' or 'seq'"):
         ClassifierHead(4, 3, pool="max")
 
 

@@ -36,7 +36,9 @@ class ClassifierHead(FcClassifier, nn.Module):
         embed_dim: token width D.
         num_classes: output classes.
         pool: "cls" takes token 0 (the front-end's class token); "mean" averages all
-            tokens that are not padding (use it with a front-end without a class token).
+            tokens that are not padding (use it with a front-end without a class token);
+            "seq" is CCT's sequence pooling (Hassani et al. 2021): a learned linear score per
+            token, softmaxed over the tokens that are not padding, weights their sum.
         drop: dropout before the linear layer.
     """
 
@@ -44,13 +46,14 @@ class ClassifierHead(FcClassifier, nn.Module):
         self,
         embed_dim: int,
         num_classes: int,
-        pool: Literal["cls", "mean"] = "cls",
+        pool: Literal["cls", "mean", "seq"] = "cls",
         drop: float = 0.0,
     ) -> None:
         super().__init__()
-        if pool not in ("cls", "mean"):
-            raise ZooError(f"pool must be 'cls' or 'mean', got {pool!r}")
+        if pool not in ("cls", "mean", "seq"):
+            raise ZooError(f"pool must be 'cls', 'mean' or 'seq', got {pool!r}")
         self.pool = pool
+        self.attention_pool = nn.Linear(embed_dim, 1) if pool == "seq" else None  # (B, N, D) -> (B, N, 1) scores
         self.drop = nn.Dropout(drop)
         self.fc = _init_fc(nn.Linear(embed_dim, num_classes))
 
@@ -65,18 +68,23 @@ class ClassifierHead(FcClassifier, nn.Module):
         return 1 if self.pool == "cls" else None
 
     def check_prefix_tokens(self, num_prefix_tokens: int) -> None:
-        """cls pooling needs the front-end's class token; mean pooling must not average one in."""
+        """cls pooling needs the front-end's class token; mean and seq pooling must not pool one in."""
         if self.pool == "cls" and num_prefix_tokens == 0:
             raise ZooError("head pools the cls token but the front-end adds none; set cls_token: true or pool: mean")
-        if self.pool == "mean" and num_prefix_tokens > 0:
+        if self.pool != "cls" and num_prefix_tokens > 0:
             raise ZooError(
-                "head mean-pools all tokens but the front-end adds a cls token; set cls_token: false or pool: cls"
+                f"head {self.pool}-pools all tokens but the front-end adds a cls token; set cls_token: false or pool: cls"
             )
 
     def forward(self, x: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
         """(B, N, D), optional (B, N) bool padding mask (True = pad) -> (B, num_classes)."""
         if self.pool == "cls":
             pooled = x[:, 0]
+        elif self.pool == "seq":
+            scores = self.attention_pool(x).squeeze(-1)  # (B, N)
+            if key_padding_mask is not None:
+                scores = scores.masked_fill(key_padding_mask, float("-inf"))
+            pooled = (scores.softmax(dim=-1).unsqueeze(-1) * x).sum(dim=1)  # (B, D)
         elif key_padding_mask is None:
             pooled = x.mean(dim=1)
         else:
