@@ -48,6 +48,10 @@ class PatchFrontEnd(FrontEnd, Protocol):
     def patch_values(self, x: Tensor) -> Tensor:
         """Raw input -> (B, rows * cols, values per patch), in token order."""
 
+    def embed_with_patch_values(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Raw input -> (the tokens, ``patch_values``) from one pass over the input, so a random
+        input transform (SpecAugment) is drawn once for both."""
+
 
 @runtime_checkable
 class TokenFrontEnd(FrontEnd, Protocol):

@@ -123,3 +123,18 @@ def test_pretrain_then_finetune_a_classifier_from_the_encoder(in_tmp):
     card = json.loads((in_tmp / "clf" / "metrics.json").read_text())
     assert card["base"] == str(in_tmp / "mae" / "checkpoint")
     assert "ClassifierHead" in (in_tmp / "clf" / "config.yaml").read_text()
+
+
+def test_spectrogram_targets_are_what_the_tokens_were_made_of_under_spec_augment():
+    """Training with SpecAugment on: the patch values come from the same masked spectrogram
+    as the tokens (one draw), not from a second one."""
+    torch.manual_seed(0)
+    frontend = SpectrogramPatchEmbed(max_seconds=1.0, n_mels=32, patch_size=8, embed_dim=32, freq_mask=8, time_mask=10)
+    frontend.train()
+    waves = torch.randn(2, 16000) * 0.1
+    tokens, values = frontend.embed_with_patch_values(waves)  # (B, 1 + N, D), (B, N, 64)
+    rows, columns = frontend.patch_grid(waves)
+    weight = frontend.proj.weight.flatten(1)  # (D, 64)
+    positions = frontend._pos_embed(columns).reshape(1, rows * columns, -1)
+    assert torch.allclose(tokens[:, 1:], values @ weight.T + frontend.proj.bias + positions, atol=1e-4)
+    assert not torch.equal(frontend.patch_values(waves), frontend.patch_values(waves))  # each call draws anew

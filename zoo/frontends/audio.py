@@ -254,7 +254,25 @@ class SpectrogramPatchEmbed(nn.Module):
 
     def forward(self, waveform: Tensor) -> Tensor:
         """(B, T) waveform at ``sample_rate`` -> (B, prefix + Gf * Gt, D)."""
+        return self._embed(self.spectrogram(waveform)[:, None])
+
+    def patch_values(self, waveform: Tensor) -> Tensor:
+        """(B, T) -> (B, Gf * Gt, pf * pt): the normalised log-mel values each patch token reads,
+        in token order (frequency-major; the target of masked-patch pretraining)."""
+        return self._unfold(self.spectrogram(waveform)[:, None])
+
+    def embed_with_patch_values(self, waveform: Tensor) -> tuple[Tensor, Tensor]:
+        """(B, T) -> (``forward``'s tokens, ``patch_values``) from one spectrogram: one draw of
+        SpecAugment for both, so the targets are what the tokens were made of."""
         spec = self.spectrogram(waveform)[:, None]  # (B, 1, F, frames)
+        return self._embed(spec), self._unfold(spec)
+
+    def _unfold(self, spec: Tensor) -> Tensor:
+        """(B, 1, F, frames) -> (B, Gf * Gt, pf * pt)."""
+        return F.unfold(spec, self.patch_size, stride=self.patch_stride).transpose(1, 2)
+
+    def _embed(self, spec: Tensor) -> Tensor:
+        """(B, 1, F, frames) spectrogram -> (B, prefix + Gf * Gt, D) tokens."""
         x = self.proj(spec.to(self.proj.weight.dtype))
         B, D, Gf, Gt = x.shape
         x = x.permute(0, 2, 3, 1) + self._pos_embed(Gt)  # (B, Gf, Gt, D)
@@ -262,12 +280,6 @@ class SpectrogramPatchEmbed(nn.Module):
         if self.cls_token is not None:
             x = torch.cat([self.cls_token.expand(B, -1, -1), x], dim=1)
         return self.drop(x)
-
-    def patch_values(self, waveform: Tensor) -> Tensor:
-        """(B, T) -> (B, Gf * Gt, pf * pt): the normalised log-mel values each patch token reads,
-        in token order (frequency-major; the target of masked-patch pretraining)."""
-        spec = self.spectrogram(waveform)[:, None]  # (B, 1, F, frames)
-        return F.unfold(spec, self.patch_size, stride=self.patch_stride).transpose(1, 2)
 
     def _min_samples(self) -> int:
         """The shortest waveform that fills one time patch; shorter clips are zero-padded to it."""

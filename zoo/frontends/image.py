@@ -109,6 +109,10 @@ class PatchEmbed(nn.Module):
         self._grid(*x.shape[-2:])  # one line of error when the patches do not tile the image
         return F.unfold(x, self.patch_size, stride=self.stride).transpose(1, 2)
 
+    def embed_with_patch_values(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(B, C, H, W) -> (``forward(x)``, ``patch_values(x)``)."""
+        return self(x), self.patch_values(x)
+
     def _grid(self, height: int, width: int) -> tuple[int, int]:
         """Patches along each side; one line of error when they do not tile the image."""
         p, s = self.patch_size, self.stride

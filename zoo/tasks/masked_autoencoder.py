@@ -62,7 +62,7 @@ class MaskedAutoencoderTask(SeededEvalMasks, StagedTask):
         """Raw input -> (predicted (B, N, patch_dim), target (B, N, patch_dim), scored (B, N) bool:
         the dropped patches that are not padding)."""
         frontend = self.model.frontend
-        tokens = frontend(x)  # (B, P + N, D)
+        tokens, target = frontend.embed_with_patch_values(x)  # (B, P + N, D), (B, N, patch_dim)
         P = frontend.num_prefix_tokens
         B, N = tokens.shape[0], tokens.shape[1] - P
         padding = self.model.padding_mask(x)  # (B, P + N) or None
@@ -80,7 +80,7 @@ class MaskedAutoencoderTask(SeededEvalMasks, StagedTask):
         encoded = self.model.backbone(torch.cat([tokens[:, :P], visible], dim=1), encoder_padding)
         grid = frontend.patch_grid(x)
         predicted = self.model.head(encoded, padding, restore=restore, grid=grid, num_prefix_tokens=P)
-        target = frontend.patch_values(x).to(predicted.dtype)
+        target = target.to(predicted.dtype)
         if self.norm_pix_loss:
             mean, var = target.mean(-1, keepdim=True), target.var(-1, keepdim=True)
             target = (target - mean) / (var + 1e-6).sqrt()
