@@ -51,6 +51,7 @@ SHIPPED = {  # checkpoint -> the dataset its card was measured on
     "ast-tiny-spoken-language": "spoken-language",
     "cnn-spoken-language": "spoken-language",
     "bert-tiny-english": "english-corpus",
+    "vit-tiny-mae-fashion-mnist": "fashion-mnist",
 }
 
 

@@ -18,6 +18,7 @@ EXPECTED = {  # checkpoint -> its held-out datamodule (embedded, full); None: no
     "ast-tiny-spoken-language": (None, "zoo.datasets.spoken_language.SpokenLanguageDataModule"),
     "cnn-spoken-language": (None, "zoo.datasets.spoken_language.SpokenLanguageDataModule"),
     "bert-tiny-english": ("zoo.datasets.english_corpus.EnglishCorpusDataModule",) * 2,
+    "vit-tiny-mae-fashion-mnist": ("zoo.datasets.fashion_mnist.FashionMNISTDataModule",) * 2,
 }
 
 

@@ -14,6 +14,8 @@ NAMES = [entry.name for entry in ENTRIES]
 
 
 def metric(entry) -> str:
+    if entry.task.endswith("masked-autoencoder"):
+        return "test/loss"
     return "test/acc" if entry.task.endswith("classification") else "test/ppl"
 
 
