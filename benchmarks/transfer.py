@@ -186,15 +186,20 @@ def settings_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:10]
 
 
-def read_results(path: Path, config: dict) -> list[dict]:
-    """The rows of ``path`` measured with ``config``'s settings (a half-written last line skipped)."""
+def all_rows(path: Path) -> list[dict]:
+    """Every row of ``path`` (a half-written line skipped)."""
     rows = []
     for line in path.read_text().splitlines() if path.is_file() else []:
         try:
             rows.append(json.loads(line))
         except json.JSONDecodeError:
             continue  # a suite killed mid-write
-    return [r for r in rows if r.get("settings") == settings_hash(config)]
+    return rows
+
+
+def read_results(path: Path, config: dict) -> list[dict]:
+    """The rows of ``path`` measured with ``config``'s settings."""
+    return [r for r in all_rows(path) if r.get("settings") == settings_hash(config)]
 
 
 def append_row(path: Path, row: dict) -> None:
@@ -374,16 +379,10 @@ def parse_vary(item: str) -> tuple[str, object]:
 
 def ablation_rows(path: Path, config: dict) -> list[dict]:
     """Rows measured with one setting changed from ``config``'s (``--vary``), each under its own hash."""
-    rows = []
-    for line in path.read_text().splitlines() if path.is_file() else []:
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        varied = row.get("varied") or {}
-        if len(varied) == 1 and row.get("settings") == settings_hash({**config, **varied}):
-            rows.append(row)
-    return rows
+    return [
+        r for r in all_rows(path)
+        if len(r.get("varied") or {}) == 1 and r.get("settings") == settings_hash({**config, **r["varied"]})
+    ]  # fmt: skip
 
 
 def varied_name(row: dict) -> str:

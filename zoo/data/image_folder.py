@@ -147,11 +147,7 @@ class ImageFolderDataModule(SplitsDataModule):
         p = self.preprocessing
         eval_tf = p.normalize()
         shift, flip = AUGMENT[self.augment]
-        train_tf = (
-            image_train_transform(p.mean, p.std, p.size, crop_padding=max(1, p.size // 14) if shift else 0, hflip=flip)
-            if shift or flip
-            else eval_tf
-        )
+        train_tf = image_train_transform(p.mean, p.std, p.size, crop_padding=max(1, p.size // 14) if shift else 0, hflip=flip)
         self.datasets = {
             name: self._decode(split, train_tf if name == "train" else eval_tf) for name, split in self.splits.items()
         }

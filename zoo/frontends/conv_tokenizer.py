@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-import torch
 from torch import Tensor, nn
 
 from zoo.errors import ZooError
-from zoo.frontends.position import resample_2d, sincos_2d
+from zoo.frontends.position import add_grid_positions, grid_positions
 
 
 class ConvTokenizer(nn.Module):
@@ -61,13 +60,10 @@ class ConvTokenizer(nn.Module):
         self.conv = nn.Sequential(*layers)
         self.conv_layers = conv_layers
         self.grid = self._grid(img_size, img_size)
-        if pos_embed == "learned":
-            self.pos_embed = nn.Parameter(torch.zeros(1, self.grid[0] * self.grid[1], embed_dim))
-            nn.init.trunc_normal_(self.pos_embed, std=0.02)
-        elif pos_embed == "sincos":
-            self.register_buffer("pos_embed", sincos_2d(*self.grid, embed_dim)[None], persistent=False)
-        elif pos_embed == "none":
+        if pos_embed == "none":
             self.pos_embed = None
+        elif pos_embed in ("learned", "sincos"):
+            add_grid_positions(self, pos_embed, self.grid, embed_dim)
         else:
             raise ZooError(f"pos_embed must be 'learned', 'sincos' or 'none', got {pos_embed!r}")
         for module in self.conv:
@@ -93,12 +89,7 @@ class ConvTokenizer(nn.Module):
         tokens = self.conv(x).flatten(2).transpose(1, 2)  # (B, N, D)
         if self.pos_embed is None:
             return tokens
-        grid = self._grid(*x.shape[-2:])
-        if grid == self.grid:
-            return tokens + self.pos_embed
-        if isinstance(self.pos_embed, nn.Parameter):
-            return tokens + resample_2d(self.pos_embed, self.grid, grid)
-        return tokens + sincos_2d(*grid, tokens.shape[-1]).to(tokens)[None]
+        return tokens + grid_positions(self.pos_embed, self.grid, self._grid(*x.shape[-2:]))
 
     def _grid(self, height: int, width: int) -> tuple[int, int]:
         """Token rows and columns: each pooling (3x3, stride 2, padding 1) maps a side s to ceil(s / 2)."""

@@ -12,7 +12,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from zoo.errors import ZooError
-from zoo.frontends.position import resample_2d, sincos_2d
+from zoo.frontends.position import add_grid_positions, grid_positions
 
 
 class PatchEmbed(nn.Module):
@@ -64,13 +64,7 @@ class PatchEmbed(nn.Module):
         self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=self.stride)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim)) if cls_token else None
         self.dist_token = nn.Parameter(torch.zeros(1, 1, embed_dim)) if dist_token else None
-        if pos_embed == "learned":
-            self.pos_embed = nn.Parameter(torch.zeros(1, self.grid[0] * self.grid[1], embed_dim))
-            nn.init.trunc_normal_(self.pos_embed, std=0.02)
-        elif pos_embed == "sincos":
-            self.register_buffer("pos_embed", sincos_2d(*self.grid, embed_dim)[None], persistent=False)
-        else:
-            raise ZooError(f"pos_embed must be 'learned' or 'sincos', got {pos_embed!r}")
+        add_grid_positions(self, pos_embed, self.grid, embed_dim)
         self.drop = nn.Dropout(drop)
         w = self.proj.weight.data
         nn.init.xavier_uniform_(w.view(w.shape[0], -1))  # as a linear layer on flattened patches
@@ -99,7 +93,7 @@ class PatchEmbed(nn.Module):
             raise ZooError(f"image has {C} channels but the model expects in_chans={self.in_chans}")
         grid = self._grid(H, W)
         x = self.proj(x).flatten(2).transpose(1, 2)  # (B, N, D)
-        x = x + self._pos_embed(grid)
+        x = x + grid_positions(self.pos_embed, self.grid, grid)
         prefix = [t.expand(B, -1, -1) for t in (self.cls_token, self.dist_token) if t is not None]
         return self.drop(torch.cat([*prefix, x], dim=1))  # (B, P + N, D)
 
@@ -128,9 +122,3 @@ class PatchEmbed(nn.Module):
             )
         return (height - p) // s + 1, (width - p) // s + 1
 
-    def _pos_embed(self, grid: tuple[int, int]) -> Tensor:
-        if grid == self.grid:
-            return self.pos_embed
-        if isinstance(self.pos_embed, nn.Parameter):
-            return resample_2d(self.pos_embed, self.grid, grid)
-        return sincos_2d(*grid, self.pos_embed.shape[-1]).to(self.pos_embed)[None]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from zoo.errors import ZooError
 
@@ -50,3 +50,26 @@ def resample_2d(pos_embed: Tensor, old_grid: tuple[int, int], new_grid: tuple[in
     grid = pos_embed.reshape(1, *old_grid, D).permute(0, 3, 1, 2)  # (1, D, Gh, Gw)
     grid = F.interpolate(grid, size=new_grid, mode="bicubic", align_corners=False)
     return grid.permute(0, 2, 3, 1).reshape(1, new_grid[0] * new_grid[1], D)
+
+
+def add_grid_positions(module: nn.Module, kind: str, grid: tuple[int, int], dim: int) -> None:
+    """Give ``module`` its ``pos_embed`` for a (Gh, Gw) token grid: "learned", a (1, Gh*Gw, dim)
+    parameter (trunc-normal, std 0.02, as ViT), or "sincos", the fixed :func:`sincos_2d` buffer
+    (not saved: it is recomputed)."""
+    if kind == "learned":
+        module.pos_embed = nn.Parameter(torch.zeros(1, grid[0] * grid[1], dim))
+        nn.init.trunc_normal_(module.pos_embed, std=0.02)
+    elif kind == "sincos":
+        module.register_buffer("pos_embed", sincos_2d(*grid, dim)[None], persistent=False)
+    else:
+        raise ZooError(f"pos_embed must be 'learned' or 'sincos', got {kind!r}")
+
+
+def grid_positions(pos_embed: Tensor, trained: tuple[int, int], grid: tuple[int, int]) -> Tensor:
+    """The (1, Gh*Gw, D) positions of ``add_grid_positions`` for ``grid``: as made for the
+    ``trained`` grid, a learned one resized bicubically, sin-cos recomputed."""
+    if grid == trained:
+        return pos_embed
+    if isinstance(pos_embed, nn.Parameter):
+        return resample_2d(pos_embed, trained, grid)
+    return sincos_2d(*grid, pos_embed.shape[-1]).to(pos_embed)[None]

@@ -72,10 +72,19 @@ class ClassificationTask(StagedTask):
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
 
+    def training_loss(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        """A training batch's inputs and (B,) labels -> (loss, (B, num_classes) logits):
+        label-smoothed cross-entropy. Validation and test score plain cross-entropy."""
+        logits = self(x)
+        return F.cross_entropy(logits, y, label_smoothing=self.label_smoothing), logits
+
     def _step(self, batch: Batch, stage: str) -> Tensor:
-        y = field(batch, LABEL, "classification")
-        logits = self(model_input(batch))
-        loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing if stage == "train" else 0.0)
+        y, x = field(batch, LABEL, "classification"), model_input(batch)
+        if stage == "train":
+            loss, logits = self.training_loss(x, y)
+        else:
+            logits = self(x)
+            loss = F.cross_entropy(logits, y)
         self.log(f"{stage}/loss", loss, prog_bar=True, sync_dist=stage != "train", batch_size=len(y))
         if stage == "train":
             self.train_acc(logits, y)

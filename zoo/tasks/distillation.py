@@ -14,7 +14,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from zoo.data.batch import LABEL, Batch, field, model_input
 from zoo.errors import ZooError
 from zoo.heads.distilled import DistilledClassifierHead
 from zoo.tasks.classification import ClassificationTask
@@ -22,7 +21,8 @@ from zoo.tasks.optim import OptimizerFactory, SchedulerFactory, default_optimize
 
 
 class DistillationTask(ClassificationTask):
-    """A ``ClassificationTask`` whose training adds the distillation token's loss.
+    """A ``ClassificationTask`` whose training loss adds the distillation token's; validation and
+    test score the student as exported (the mean of its two classifiers).
 
     Args:
         model: a ``UnimodalModel`` with a ``DistilledClassifierHead`` (and a front-end with
@@ -81,19 +81,15 @@ class DistillationTask(ClassificationTask):
                 f"{ours.to_dict()}; distil from a teacher trained on inputs read the same way"
             )
 
-    def _step(self, batch: Batch, stage: str) -> Tensor:
-        if stage != "train":
-            return super()._step(batch, stage)  # the student as exported: the mean of its two classifiers
-        y, x = field(batch, LABEL, "classification"), model_input(batch)
+    def training_loss(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        """The label loss on the class token's classifier plus the distillation token's on the
+        teacher's hard labels; the logits are the student's as exported (the two averaged)."""
         cls, dist = self.model.head.forward_both(self.model.forward_features(x))
         with torch.no_grad():
             taught = self.teacher(x).argmax(dim=-1)  # (B,) the teacher's hard labels
         label_loss = F.cross_entropy(cls, y, label_smoothing=self.label_smoothing)
         loss = (1 - self.alpha) * label_loss + self.alpha * F.cross_entropy(dist, taught)
         logits = (cls + dist) / 2
-        self.log("train/loss", loss, prog_bar=True, batch_size=len(y))
-        self.train_acc(logits, y)
-        self.log("train/acc", self.train_acc, prog_bar=True, batch_size=len(y))
         agreement = (logits.argmax(dim=-1) == taught).float().mean()
         self.log("train/teacher_agreement", agreement, batch_size=len(y))
-        return loss
+        return loss, logits
