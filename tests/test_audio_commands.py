@@ -103,7 +103,7 @@ def test_finetune_on_an_audio_folder_keeps_the_head_for_known_labels(ast, tmp_pa
     data = write_folder(tmp_path / "clips", digit_clips("val", ("one", "two", "three"), 5))
     out = tmp_path / "tuned"
     result = ok(run_zoo(["finetune", str(ast / "checkpoint"), "--data", str(data), "--output", str(out),
-                         "--epochs", "1", "--precision", "32-true", "--batch-size", "4"], cwd=tmp_path))  # fmt: skip
+                         "--epochs", "1", "--min-steps", "0", "--precision", "32-true", "--batch-size", "4"], cwd=tmp_path))  # fmt: skip
     assert "re-initialised" not in result.stdout
     assert "val/acc" in json.loads((out / "metrics.json").read_text())
     tuned = yaml.safe_load((out / "config.yaml").read_text())
@@ -115,7 +115,8 @@ def test_finetune_on_an_audio_folder_keeps_the_head_for_known_labels(ast, tmp_pa
 def test_finetune_new_labels_train_a_new_head(ast, tmp_path):
     names = {"one": "uno", "two": "dos"}
     data = write_folder(tmp_path / "clips", digit_clips("val", ("one", "two"), 5), names)
-    args = ["finetune", str(ast / "checkpoint"), "--data", str(data), "--output", str(tmp_path / "o"), "--epochs", "1"]
+    args = ["finetune", str(ast / "checkpoint"), "--data", str(data), "--output", str(tmp_path / "o")]
+    args += ["--epochs", "1", "--min-steps", "0"]
     result = ok(run_zoo([*args, "--precision", "32-true", "--batch-size", "4"], cwd=tmp_path))  # no --new-head needed
     assert "a new head for 2 labels" in result.stdout and "re-initialised 2: head.fc.weight, head.fc.bias" in result.stdout
     predicted = ok(run_zoo(["predict", str(tmp_path / "o"), str(data / "uno" / "0.wav"), "--json"], cwd=tmp_path))

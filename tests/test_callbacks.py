@@ -1,4 +1,4 @@
-"""zoo.callbacks: the training budget, and frozen layers that do not change at all."""
+"""zoo.callbacks: the training budget, a floor of steps, and frozen layers that do not change at all."""
 
 from functools import partial
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from zoo.baselines.resnet import CifarResNet
-from zoo.callbacks import TrainingBudget
+from zoo.callbacks import MinSteps, TrainingBudget
 from zoo.datasets.fashion_mnist import FashionMNISTDataModule
 from zoo.tasks.classification import ClassificationTask
 from zoo.tasks.schedules import WarmupCosineLR
@@ -15,7 +15,7 @@ from zoo.tasks.schedules import WarmupCosineLR
 STEPS_PER_EPOCH = 5
 
 
-def _fit(budget: TrainingBudget, max_epochs: int = 4) -> tuple[L.Trainer, ClassificationTask]:
+def _fit(callback: L.Callback, max_epochs: int = 4) -> tuple[L.Trainer, ClassificationTask]:
     torch.manual_seed(0)
     task = ClassificationTask(
         CifarResNet(10, in_chans=1, widths=(8, 16), depths=(1, 1)),
@@ -26,7 +26,7 @@ def _fit(budget: TrainingBudget, max_epochs: int = 4) -> tuple[L.Trainer, Classi
         max_epochs=max_epochs,
         limit_train_batches=STEPS_PER_EPOCH,
         limit_val_batches=1,
-        callbacks=[budget],
+        callbacks=[callback],
         accelerator="cpu",
         precision="32-true",
         logger=False,
@@ -51,6 +51,21 @@ def test_a_budget_that_fits_keeps_the_recipes_epochs():
     trainer, _ = _fit(budget, max_epochs=2)
     assert trainer.current_epoch == 2 and budget.epochs == 2
     assert budget.metrics() == {"budget_train_seconds": 1e6, "budget_epochs": 2}
+
+
+def test_min_steps_adds_epochs_to_small_data_on_a_schedule_that_ends_with_them():
+    trainer, _ = _fit(MinSteps(12), max_epochs=1)
+    assert trainer.current_epoch == 3 and trainer.global_step == 3 * STEPS_PER_EPOCH  # ceil(12 / 5) epochs
+    schedule = trainer.lr_scheduler_configs[0].scheduler
+    assert schedule.total_steps == 3 * STEPS_PER_EPOCH
+    assert schedule.get_last_lr()[0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_min_steps_keeps_the_epochs_that_already_give_as_many():
+    trainer, _ = _fit(MinSteps(STEPS_PER_EPOCH), max_epochs=2)
+    assert trainer.current_epoch == 2 and trainer.global_step == 2 * STEPS_PER_EPOCH
+    with pytest.raises(ValueError, match="min_steps >= 1"):
+        MinSteps(0)
 
 
 def test_budget_arguments_are_checked():

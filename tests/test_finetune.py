@@ -12,7 +12,7 @@ from zoo.commands import main
 from zoo.datasets.fashion_mnist import CLASSES, load_arrays
 from zoo.hub.build import build
 
-FAST = ["--precision", "32-true", "--batch-size", "16"]
+FAST = ["--precision", "32-true", "--batch-size", "16", "--min-steps", "0"]  # tiny runs: exactly --epochs
 
 
 def _accuracy(model, folder) -> float:
@@ -178,8 +178,25 @@ def test_augment_reaches_the_image_data_and_is_refused_for_text(micro_checkpoint
     texts = tmp_path / "mails.csv"
     texts.write_text("text,label\nwin money now,spam\nlunch at noon,ham\n")
     text_folder, _ = resolve("bert-tiny-english")
-    with pytest.raises(ZooError, match="augment 'shift' applies to images; text data has no such setting"):
-        finetune_recipe(zoo.load(text_folder), text_folder, texts, FinetuneSettings(augment="shift"))
+    with pytest.raises(ZooError, match="augment 'flip' applies to images; text data has no such setting"):
+        finetune_recipe(zoo.load(text_folder), text_folder, texts, FinetuneSettings(augment="flip"))
+
+
+def test_min_steps_adds_its_callback_and_zero_trains_the_epochs_exactly(micro_checkpoint, tmp_path):
+    from zoo.errors import ZooError
+    from zoo.pipeline.finetune import FinetuneSettings, finetune_recipe
+
+    folder = make_image_folder(tmp_path / "digits", per_label=3)
+    pretrained = zoo.load(micro_checkpoint)
+
+    def floors(settings: FinetuneSettings) -> list[dict]:
+        callbacks = finetune_recipe(pretrained, micro_checkpoint, folder, settings)[0]["trainer"]["callbacks"]
+        return [c["init_args"] for c in callbacks if c["class_path"] == "zoo.callbacks.MinSteps"]
+
+    assert floors(FinetuneSettings()) == [{"min_steps": 300}]
+    assert floors(FinetuneSettings(min_steps=0)) == []
+    with pytest.raises(ZooError, match="min steps -1 is not valid"):
+        FinetuneSettings(min_steps=-1).check()
 
 
 def test_a_resnet_gets_a_new_fc_for_new_labels_and_keeps_its_config(tmp_path):
@@ -193,7 +210,7 @@ def test_a_resnet_gets_a_new_fc_for_new_labels_and_keeps_its_config(tmp_path):
     data = FashionMNISTDataModule()
     base = export_checkpoint(tmp_path / "r", build(config), config, data.classes, data.preprocessing, {}, "-", "-")
     train = make_image_folder(tmp_path / "mine", per_label=20, split="train")
-    metrics = zoo.finetune(base, train, tmp_path / "tuned", epochs=1, batch_size=16, precision="32-true")
+    metrics = zoo.finetune(base, train, tmp_path / "tuned", epochs=1, min_steps=0, batch_size=16, precision="32-true")
     assert metrics["reinitialised_tensors"] == ["fc.weight", "fc.bias"]
     tuned = zoo.load(tmp_path / "tuned")
     assert tuned.labels == sorted(GROUPS) and tuned(torch.zeros(1, 1, 28, 28)).shape == (1, 3)
@@ -226,7 +243,7 @@ def test_frozen_layers_do_not_change_at_all(freeze, tmp_path):
         Image.fromarray(arrays["train_images"][i]).save(folder / f"{i}.png")
     # gradual over 4 epochs opens groups from epoch 1 on: a 1-epoch run trains the head alone
     epochs = 2 if freeze == "backbone" else 1
-    zoo.finetune(base, tmp_path / "same", tmp_path / "tuned", epochs=epochs, freeze=freeze, lr=1e-2,
+    zoo.finetune(base, tmp_path / "same", tmp_path / "tuned", epochs=epochs, min_steps=0, freeze=freeze, lr=1e-2,
                  batch_size=16, precision="32-true")  # fmt: skip
     before, after = zoo.load(base).model.state_dict(), zoo.load(tmp_path / "tuned").model.state_dict()
     changed = {name for name in before if not torch.equal(before[name], after[name])}

@@ -97,7 +97,7 @@ def test_finetune_on_a_csv_keeps_the_head_for_the_checkpoints_labels(classifier,
     csv = write_reviews(tmp_path / "reviews.csv")
     out = tmp_path / "tuned"
     result = ok(run_zoo(["finetune", str(classifier / "checkpoint"), "--data", str(csv), "--output", str(out),
-                         "--epochs", "1", "--precision", "32-true"], cwd=tmp_path))  # fmt: skip
+                         "--epochs", "1", "--min-steps", "0", "--precision", "32-true"], cwd=tmp_path))  # fmt: skip
     assert "re-initialised" not in result.stdout
     assert json.loads((out / "metrics.json").read_text())["val/acc"] >= 0.0
     assert (out / "tokenizer.json").read_text() == (classifier / "checkpoint" / "tokenizer.json").read_text()
@@ -107,7 +107,7 @@ def test_finetune_on_a_csv_keeps_the_head_for_the_checkpoints_labels(classifier,
 def test_finetune_on_new_labels_gets_a_new_head_without_a_flag(classifier, tmp_path):
     csv = write_reviews(tmp_path / "reviews.csv", labels=("negative", "positive"))
     args = ["finetune", str(classifier / "checkpoint"), "--data", str(csv), "--output", str(tmp_path / "o")]
-    result = ok(run_zoo([*args, "--epochs", "1", "--precision", "32-true"], cwd=tmp_path))
+    result = ok(run_zoo([*args, "--epochs", "1", "--min-steps", "0", "--precision", "32-true"], cwd=tmp_path))
     assert "a new head for 2 labels ('negative', 'positive' are new; none of them in the checkpoint)" in result.stdout
     assert "re-initialised 2: head.fc.weight, head.fc.bias" in result.stdout
 
@@ -155,7 +155,7 @@ def test_finetune_turns_a_masked_lm_checkpoint_into_a_classifier(mlm, tmp_path):
     csv = write_reviews(tmp_path / "reviews.csv", labels=("negative", "positive"))
     out = tmp_path / "tuned"
     result = ok(run_zoo(["finetune", str(mlm / "checkpoint"), "--data", str(csv), "--output", str(out),
-                         "--epochs", "1", "--precision", "32-true"], cwd=tmp_path))  # fmt: skip
+                         "--epochs", "1", "--min-steps", "0", "--precision", "32-true"], cwd=tmp_path))  # fmt: skip
     assert "a new head for 2 labels" in result.stdout
     # the LM head is dropped and a classifier built in its place; front-end and backbone load
     assert re.search(r"reused \d+ tensors; re-initialised 2: head\.fc\.weight, head\.fc\.bias", result.stdout)

@@ -145,7 +145,7 @@ class TrainingBudget(Callback):
         if self.epochs is not None or self._start is None or trainer.global_step < self.calibration_steps:
             return
         per_step = (time.perf_counter() - self._start) / (trainer.global_step - self.skip_steps)
-        self._fit(trainer, int(self.train_seconds / (per_step * self._steps_per_epoch(trainer))))
+        self._fit(trainer, int(self.train_seconds / (per_step * steps_per_epoch(trainer))))
         rank_zero_info(
             f"training budget {self.train_seconds:.0f} s at {per_step * 1000:.0f} ms/step: {self.epochs} epochs"
         )
@@ -165,14 +165,7 @@ class TrainingBudget(Callback):
     def _fit(self, trainer: L.Trainer, epochs: int) -> None:
         """Train ``epochs`` (at least 1, at most the recipe's); the schedule ends with them."""
         self.epochs = max(1, min(trainer.max_epochs, epochs))
-        trainer.fit_loop.max_epochs = self.epochs
-        for config in trainer.lr_scheduler_configs:
-            if isinstance(config.scheduler, RetimableSchedule):
-                config.scheduler.set_total_steps(self.epochs * self._steps_per_epoch(trainer))
-
-    @staticmethod
-    def _steps_per_epoch(trainer: L.Trainer) -> int:
-        return max(1, math.ceil(trainer.num_training_batches / trainer.accumulate_grad_batches))
+        set_epochs(trainer, self.epochs)
 
     def metrics(self) -> dict:
         return {"budget_train_seconds": self.train_seconds, "budget_epochs": self.epochs}
@@ -182,6 +175,40 @@ class TrainingBudget(Callback):
 
     def load_state_dict(self, state: dict) -> None:
         self.epochs = state["epochs"]
+
+
+class MinSteps(Callback):
+    """Train at least ``min_steps`` optimiser steps: on data so small that the recipe's
+    ``max_epochs`` would give fewer, ``max_epochs`` grows to enough epochs (and a schedule
+    that knows its length is re-timed to end with them). Larger data keeps its epochs.
+
+    ``zoo finetune`` adds it (``--min-steps``, default 300): 100 labelled images a label
+    reached +0.2 to +8.4 points more after 300 steps than after 100 (docs/results.md).
+    """
+
+    def __init__(self, min_steps: int) -> None:
+        if min_steps < 1:
+            raise ZooError(f"MinSteps needs min_steps >= 1, got {min_steps}")
+        self.min_steps = min_steps
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        epochs = math.ceil(self.min_steps / steps_per_epoch(trainer))
+        if epochs > trainer.max_epochs:
+            rank_zero_info(f"{trainer.max_epochs} epochs are fewer than {self.min_steps} steps here: training {epochs}")
+            set_epochs(trainer, epochs)
+
+
+def steps_per_epoch(trainer: L.Trainer) -> int:
+    """Optimiser steps in one epoch on each device."""
+    return max(1, math.ceil(trainer.num_training_batches / trainer.accumulate_grad_batches))
+
+
+def set_epochs(trainer: L.Trainer, epochs: int) -> None:
+    """End training after ``epochs``; a schedule that knows its length ends with them."""
+    trainer.fit_loop.max_epochs = epochs
+    for config in trainer.lr_scheduler_configs:
+        if isinstance(config.scheduler, RetimableSchedule):
+            config.scheduler.set_total_steps(epochs * steps_per_epoch(trainer))
 
 
 class InitFromCheckpoint(Callback):

@@ -118,7 +118,7 @@ def test_pretrain_then_finetune_a_classifier_from_the_encoder(in_tmp):
     assert "task: image-masked-autoencoder" in config
     make_image_folder(in_tmp / "photos", per_label=8)
     tuned = zoo.finetune(in_tmp / "mae" / "checkpoint", data=in_tmp / "photos", output=in_tmp / "clf", epochs=1,
-                         precision="32-true")  # fmt: skip
+                         min_steps=0, precision="32-true")  # fmt: skip
     assert tuned["reinitialised_tensors"] == ["head.fc.weight", "head.fc.bias"]  # the rest: the MAE encoder
     card = json.loads((in_tmp / "clf" / "metrics.json").read_text())
     assert card["base"] == str(in_tmp / "mae" / "checkpoint")

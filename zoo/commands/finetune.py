@@ -27,7 +27,8 @@ def main(argv: Sequence[str]) -> dict:
         help="images: DIR/<label>/*.png or DIR/train|val/<label>/; audio: DIR/<label>/*.wav; text: FILE.csv",
     )
     parser.add_argument("--output", required=True, help="where the fine-tuned zoo checkpoint goes")
-    parser.add_argument("--epochs", type=int, default=d.epochs)
+    parser.add_argument("--epochs", type=int, default=d.epochs, help="more where they are fewer than --min-steps steps")
+    parser.add_argument("--min-steps", type=int, default=d.min_steps, help="train at least this many steps (0: --epochs exactly)")
     parser.add_argument("--freeze", choices=FREEZE, default=d.freeze, help="what stays fixed (gradual: unfreeze top-down)")
     parser.add_argument(
         "--new-head", action="store_true", help="a new classifier even when the data's labels are the checkpoint's"
@@ -46,7 +47,7 @@ def main(argv: Sequence[str]) -> dict:
     parser.add_argument("--patience", type=int, help="stop after this many epochs without a better val/acc")
     parser.add_argument("--select", choices=SELECT, default=d.select, help="which epoch is tested and exported")
     parser.add_argument(
-        "--augment", choices=AUGMENT, default=d.augment, help="images: flip (crops + mirrors), shift (crops: digits), none"
+        "--augment", choices=AUGMENT, default=d.augment, help="images: shift (crops: never mirrors), flip (crops + mirrors), none"
     )
     parser.add_argument("--weights-dtype", default="float32", choices=WEIGHT_DTYPES)
     parser.add_argument("--workdir", help="Lightning logs, training state and metrics (default: OUTPUT.runs)")
@@ -57,6 +58,7 @@ def main(argv: Sequence[str]) -> dict:
         args.data,
         args.output,
         epochs=args.epochs,
+        min_steps=args.min_steps,
         freeze=args.freeze,
         new_head=True if args.new_head else None,
         lr=args.lr,

@@ -110,8 +110,8 @@ class ImageFolderDataModule(SplitsDataModule):
         val_fraction: share of each label held out for validation when no val/ is given.
         batch_size: images per batch on each device.
         num_workers: DataLoader worker processes.
-        augment: training augmentation, one of ``AUGMENT``: "flip" (random shifted crops and
-            horizontal flips), "shift" (the crops only) or "none".
+        augment: training augmentation, one of ``AUGMENT``: "shift" (random shifted crops),
+            "flip" (the crops and horizontal flips) or "none".
     """
 
     def __init__(
@@ -122,7 +122,7 @@ class ImageFolderDataModule(SplitsDataModule):
         val_fraction: float = 0.2,
         batch_size: int = 32,
         num_workers: int = 0,
-        augment: str = "flip",
+        augment: str = "shift",
     ) -> None:
         super().__init__()
         if augment not in AUGMENT:

@@ -50,6 +50,7 @@ class FinetuneSettings:
     """How :func:`finetune` trains (the arguments of the same names there)."""
 
     epochs: int = 10
+    min_steps: int = 300
     freeze: str = "none"
     new_head: bool | None = None
     lr: float = 5e-4
@@ -65,12 +66,13 @@ class FinetuneSettings:
     label_smoothing: float = 0.0
     patience: int | None = None
     select: str = "best"
-    augment: str = "flip"
+    augment: str = "shift"
 
     def check(self) -> None:
         """One line for the first setting that cannot be used."""
         for name, value, ok in (
             ("epochs", self.epochs, self.epochs >= 1),
+            ("min steps", self.min_steps, self.min_steps >= 0),
             ("batch size", self.batch_size, self.batch_size >= 1),
             ("learning rate", self.lr, self.lr >= 0),
             ("patience", self.patience, self.patience is None or self.patience >= 1),
@@ -102,6 +104,7 @@ def finetune(
     data: str | Path,
     output: str | Path,
     epochs: int = 10,
+    min_steps: int = 300,
     freeze: str = "none",
     new_head: bool | None = None,
     lr: float = 5e-4,
@@ -117,7 +120,7 @@ def finetune(
     label_smoothing: float = 0.0,
     patience: int | None = None,
     select: str = "best",
-    augment: str = "flip",
+    augment: str = "shift",
     weights_dtype: str = "float32",
     workdir: str | Path | None = None,
     resume: bool = False,
@@ -131,7 +134,11 @@ def finetune(
         data: images ``DIR/<label>/*.png`` (or ``DIR/train|val|test/<label>/``), audio
             ``DIR/<label>/*.wav``, or texts in a CSV/JSONL file with text and label columns.
         output: the fine-tuned zoo checkpoint's folder.
-        epochs: training epochs (at most, with ``patience``).
+        epochs: training epochs (at most, with ``patience``), more where they would be fewer
+            than ``min_steps`` optimiser steps.
+        min_steps: train at least this many optimiser steps (0: exactly ``epochs``): small
+            data gets more epochs. benchmarks/transfer.py measured 300 steps over 100 on every
+            image set it varied (docs/results.md#fine-tuning-defaults).
         freeze: "none" trains everything; "backbone" the classifier alone (a linear probe);
             "gradual" unfreezes layer groups top-down, one more each epoch.
         new_head: None: a new classifier exactly when the data has labels the checkpoint
@@ -152,8 +159,10 @@ def finetune(
             ``freeze="gradual"``.
         select: "best": test and export the epoch of best validation accuracy; "last": the
             final epoch's (for a fixed schedule, or a validation split too small to choose by).
-        augment: images' training augmentation: "flip" (shifted crops and horizontal flips),
-            "shift" (crops only: digits, letters, anything a mirror changes) or "none".
+        augment: images' training augmentation: "shift" (shifted crops: safe for digits,
+            letters, anything a mirror changes), "flip" (the crops and horizontal flips: for
+            subjects a mirror leaves the same) or "none". benchmarks/transfer.py measured
+            shift over flip on handwritten digits (docs/results.md#fine-tuning-defaults).
         weights_dtype: how the checkpoint stores weights (float32, float16, bfloat16).
         workdir: training state, logs and metrics (default: ``OUTPUT.runs`` beside ``output``).
         resume: continue a killed fine-tune from ``workdir/lightning/last.ckpt``.
@@ -163,7 +172,7 @@ def finetune(
         The metrics written to ``workdir/metrics.json`` (and the checkpoint's ``metrics.json``).
     """
     settings = FinetuneSettings(
-        epochs=epochs, freeze=freeze, new_head=new_head, lr=lr, batch_size=batch_size, val_fraction=val_fraction,
+        epochs=epochs, min_steps=min_steps, freeze=freeze, new_head=new_head, lr=lr, batch_size=batch_size, val_fraction=val_fraction,
         text_column=text_column, label_column=label_column, precision=precision, accelerator=accelerator,
         devices=devices, seed=seed, layer_decay=layer_decay, label_smoothing=label_smoothing, patience=patience,
         select=select, augment=augment,
@@ -177,8 +186,8 @@ def finetune(
     recipe, head_line = finetune_recipe(pretrained, folder, data, settings)
     print(f"zoo finetune: {head_line}")
     workdir = Path(workdir) if workdir else output.with_name(output.name + ".runs")
-    extra = {"base": str(model), "freeze": freeze, "layer_decay": layer_decay, "label_smoothing": label_smoothing,
-             "augment": augment}  # fmt: skip
+    extra = {"base": str(model), "freeze": freeze, "min_steps": min_steps, "layer_decay": layer_decay,
+             "label_smoothing": label_smoothing, "augment": augment}  # fmt: skip
     return run(
         recipe,
         workdir,
@@ -222,6 +231,7 @@ def finetune_recipe(
         {"class_path": "lightning.pytorch.callbacks.RichProgressBar"},
         {"class_path": "zoo.callbacks.InitFromCheckpoint", "init_args": {"checkpoint": str(folder), "new_head": not keep_head}},
         *_freeze_callbacks(settings.freeze, settings.epochs),
+        *([{"class_path": "zoo.callbacks.MinSteps", "init_args": {"min_steps": settings.min_steps}}] if settings.min_steps else []),
     ]
     if settings.patience is not None:
         callbacks.append({
