@@ -103,10 +103,10 @@ def test_gradual_unfreezing_opens_groups_top_down():
 
     model = build(micro_vit_config())  # groups: frontend, block 0, block 1, norm
     task = type("Task", (), {"model": model})()
-    callback = GradualUnfreeze(max_epochs=4)  # all four groups open by epoch 2
+    callback = GradualUnfreeze()  # in a 4-epoch run all four groups open by epoch 2
     seen = []
     for epoch in range(4):
-        callback.on_train_epoch_start(type("T", (), {"current_epoch": epoch})(), task)
+        callback.on_train_epoch_start(type("T", (), {"current_epoch": epoch, "max_epochs": 4})(), task)
         seen.append(
             sorted(
                 {

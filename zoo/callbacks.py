@@ -275,13 +275,11 @@ class FreezeBackbone(Callback):
 class GradualUnfreeze(Callback):
     """Epoch 0 trains the head alone; each later epoch unfreezes more layer groups, top
     first, so that all of them train from the middle epoch on (ULMFiT's gradual unfreezing).
+    The middle is that of the run's ``max_epochs`` as it stands (``MinSteps`` may raise it).
 
     The optimiser holds every tensor from the start; a frozen one gets no gradient, so
     AdamW leaves it (and its weight decay) alone until it is unfrozen.
     """
-
-    def __init__(self, max_epochs: int) -> None:
-        self.max_epochs = max_epochs
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         if stage == "fit" and trainer.world_size > 1:
@@ -290,5 +288,5 @@ class GradualUnfreeze(Callback):
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         model = pl_module.model
         total = len(model.layer_groups())
-        per_epoch = math.ceil(total / max(1, self.max_epochs // 2))
+        per_epoch = math.ceil(total / max(1, trainer.max_epochs // 2))
         set_trainable(model, min(total, trainer.current_epoch * per_epoch))

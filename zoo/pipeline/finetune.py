@@ -230,9 +230,10 @@ def finetune_recipe(
         },
         {"class_path": "lightning.pytorch.callbacks.RichProgressBar"},
         {"class_path": "zoo.callbacks.InitFromCheckpoint", "init_args": {"checkpoint": str(folder), "new_head": not keep_head}},
-        *_freeze_callbacks(settings.freeze, settings.epochs),
-        *([{"class_path": "zoo.callbacks.MinSteps", "init_args": {"min_steps": settings.min_steps}}] if settings.min_steps else []),
+        *_freeze_callbacks(settings.freeze),
     ]
+    if settings.min_steps:
+        callbacks.append({"class_path": "zoo.callbacks.MinSteps", "init_args": {"min_steps": settings.min_steps}})
     if settings.patience is not None:
         callbacks.append({
             "class_path": "lightning.pytorch.callbacks.EarlyStopping",
@@ -325,11 +326,11 @@ def _choose_head(found: Sequence[str], known: Sequence[str], new_head: bool | No
     return list(known), True, f"keeping the checkpoint's head and its {len(known)} labels ({len(found)} in the data)"
 
 
-def _freeze_callbacks(freeze: str, epochs: int) -> list[dict]:
+def _freeze_callbacks(freeze: str) -> list[dict]:
     if freeze == "backbone":
         return [{"class_path": "zoo.callbacks.FreezeBackbone"}]
     if freeze == "gradual":
-        return [{"class_path": "zoo.callbacks.GradualUnfreeze", "init_args": {"max_epochs": epochs}}]
+        return [{"class_path": "zoo.callbacks.GradualUnfreeze"}]
     return []
 
 
