@@ -32,6 +32,7 @@ def test_new_label_set_gets_a_new_head_and_learns_it(micro_checkpoint, tmp_path,
     assert _accuracy(model, held_out) > 0.6  # chance: 1/3
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["reinitialised_tensors"] == ["head.fc.weight", "head.fc.bias"] and "val/acc" in metrics
+    assert metrics["settings"]["epochs"] == 6 and metrics["settings"]["augment"] == "shift"  # the default, resolved
     assert "zoo finetune" in (out / "card.md").read_text()
 
 
@@ -170,16 +171,18 @@ def test_augment_reaches_the_image_data_and_is_refused_for_text(micro_checkpoint
 
     folder = make_image_folder(tmp_path / "digits", per_label=3)
     pretrained = zoo.load(micro_checkpoint)
-    for augment in ("flip", "shift", "none"):
+    for augment, used in (("flip", "flip"), ("shift", "shift"), ("none", "none"), (None, "shift")):
         recipe, _ = finetune_recipe(pretrained, micro_checkpoint, folder, FinetuneSettings(augment=augment))
-        assert recipe["data"]["init_args"]["augment"] == augment
+        assert recipe["data"]["init_args"]["augment"] == used
     with pytest.raises(ZooError, match="augment 'mirror' is not one of flip, shift, none"):
         FinetuneSettings(augment="mirror").check()
     texts = tmp_path / "mails.csv"
-    texts.write_text("text,label\nwin money now,spam\nlunch at noon,ham\n")
+    texts.write_text("text,label\n" + "".join(f"win money now {i},spam\nlunch at noon {i},ham\n" for i in range(5)))
     text_folder, _ = resolve("bert-tiny-english")
-    with pytest.raises(ZooError, match="augment 'flip' applies to images; text data has no such setting"):
-        finetune_recipe(zoo.load(text_folder), text_folder, texts, FinetuneSettings(augment="flip"))
+    finetune_recipe(zoo.load(text_folder), text_folder, texts, FinetuneSettings())  # no augment given: none asked
+    for augment in ("flip", "shift"):  # the images' default, given explicitly, is refused too
+        with pytest.raises(ZooError, match=f"augment '{augment}' applies to images; text data has no such setting"):
+            finetune_recipe(zoo.load(text_folder), text_folder, texts, FinetuneSettings(augment=augment))
 
 
 def test_min_steps_adds_its_callback_and_zero_trains_the_epochs_exactly(micro_checkpoint, tmp_path):

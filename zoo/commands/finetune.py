@@ -47,7 +47,7 @@ def main(argv: Sequence[str]) -> dict:
     parser.add_argument("--patience", type=int, help="stop after this many epochs without a better val/acc")
     parser.add_argument("--select", choices=SELECT, default=d.select, help="which epoch is tested and exported")
     parser.add_argument(
-        "--augment", choices=AUGMENT, default=d.augment, help="images: shift (crops: never mirrors), flip (crops + mirrors), none"
+        "--augment", choices=AUGMENT, help="images: shift (crops: never mirrors; the default), flip (crops + mirrors), none"
     )
     parser.add_argument("--weights-dtype", default="float32", choices=WEIGHT_DTYPES)
     parser.add_argument("--workdir", help="Lightning logs, training state and metrics (default: OUTPUT.runs)")

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from zoo.data.image_folder import AUGMENT
+from zoo.data.image_folder import AUGMENT, DEFAULT_AUGMENT
 from zoo.errors import ZooError
 from zoo.hub.checkpoint import DTYPES, check_destination
 from zoo.hub.pretrained import Pretrained, load
@@ -66,7 +66,7 @@ class FinetuneSettings:
     label_smoothing: float = 0.0
     patience: int | None = None
     select: str = "best"
-    augment: str = "shift"
+    augment: str | None = None
 
     def check(self) -> None:
         """One line for the first setting that cannot be used."""
@@ -93,7 +93,7 @@ class FinetuneSettings:
             raise ZooError(f"select {self.select!r} is not one of {', '.join(SELECT)}")
         if self.select == "last" and self.patience is not None:
             raise ZooError("early stopping picks the best epoch; with select='last' leave out patience")
-        if self.augment not in AUGMENT:
+        if self.augment is not None and self.augment not in AUGMENT:
             raise ZooError(f"augment {self.augment!r} is not one of {', '.join(AUGMENT)}")
         if self.precision != AUTO:
             resolve_precision(self.precision, self.accelerator)  # a bad value is one line before anything loads
@@ -120,7 +120,7 @@ def finetune(
     label_smoothing: float = 0.0,
     patience: int | None = None,
     select: str = "best",
-    augment: str = "shift",
+    augment: str | None = None,
     weights_dtype: str = "float32",
     workdir: str | Path | None = None,
     resume: bool = False,
@@ -159,8 +159,8 @@ def finetune(
             ``freeze="gradual"``.
         select: "best": test and export the epoch of best validation accuracy; "last": the
             final epoch's (for a fixed schedule, or a validation split too small to choose by).
-        augment: images' training augmentation: "shift" (shifted crops: safe for digits,
-            letters, anything a mirror changes), "flip" (the crops and horizontal flips: for
+        augment: images' training augmentation (None: "shift"; refused for audio and text):
+            "shift" (shifted crops: safe for digits, letters, anything a mirror changes), "flip" (the crops and horizontal flips: for
             subjects a mirror leaves the same) or "none". benchmarks/transfer.py measured
             shift over flip on handwritten digits (docs/results.md#fine-tuning-defaults).
         weights_dtype: how the checkpoint stores weights (float32, float16, bfloat16).
@@ -186,8 +186,8 @@ def finetune(
     recipe, head_line = finetune_recipe(pretrained, folder, data, settings)
     print(f"zoo finetune: {head_line}")
     workdir = Path(workdir) if workdir else output.with_name(output.name + ".runs")
-    extra = {"base": str(model), "freeze": freeze, "min_steps": min_steps, "layer_decay": layer_decay,
-             "label_smoothing": label_smoothing, "augment": augment}  # fmt: skip
+    used = asdict(settings) | {"augment": recipe["data"]["init_args"].get("augment")}  # images' default resolved
+    extra = {"base": str(model), "settings": used}
     return run(
         recipe,
         workdir,
@@ -290,8 +290,8 @@ def _data_args(kind: str, pretrained: Pretrained, folder: Path, data: str | Path
     """The data module's arguments: the user's data, read as the checkpoint reads."""
     args = {"root": str(Path(data).resolve()), "val_fraction": settings.val_fraction, "batch_size": settings.batch_size}
     if kind == "image":
-        args["augment"] = settings.augment
-    elif settings.augment != FinetuneSettings.augment:
+        args["augment"] = settings.augment or DEFAULT_AUGMENT
+    elif settings.augment is not None:
         raise ZooError(f"augment {settings.augment!r} applies to images; {kind} data has no such setting")
     if kind == "text":
         p = pretrained.preprocessing
