@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 
 from zoo.datasets import english_corpus as corpus
 from zoo.errors import ZooError
@@ -97,3 +98,18 @@ def test_the_data_module_serves_masked_lm_batches_with_a_cased_tokenizer(tmp_pat
     assert batch["input_ids"].shape[0] == 4 and batch["input_ids"].shape[1] <= 16
     tokenizer = data.preprocessing.tokenizer
     assert tokenizer.encode("Alpha").ids != tokenizer.encode("alpha").ids  # cased
+
+
+def test_the_embedded_test_passages_serve_causal_windows_and_name_the_missing_training_split(tmp_path):
+    from zoo.data.tokenizer import train_bpe
+
+    texts = [row["text"] for row in corpus.read_passages("embedded")]
+    tokenizer = tmp_path / "tokenizer.json"
+    train_bpe(texts, 400, "causal", False).save(str(tokenizer))
+    data = corpus.EnglishCorpusDataModule("embedded", "causal", tokenizer=str(tokenizer), seq_len=32, batch_size=4)
+    data.setup("test")
+    batch = next(iter(data.test_dataloader()))
+    assert batch["input_ids"].shape == batch["target_ids"].shape == (4, 32)
+    assert torch.equal(batch["input_ids"][:, 1:], batch["target_ids"][:, :-1])
+    with pytest.raises(ZooError, match="this data has no train split \\(it holds test\\)"):
+        data.train_dataloader()

@@ -12,6 +12,7 @@ from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
 from torch.utils.data import DataLoader, Dataset
 
 from zoo.data.batch import IMAGE, LABEL
+from zoo.errors import ZooError
 
 
 class ImageArrayDataset(Dataset):
@@ -103,4 +104,6 @@ class SplitsDataModule(L.LightningDataModule):
         return "test" if self.datasets is None or "test" in self.datasets else "val"
 
     def _loader(self, name: str, shuffle: bool = False) -> DataLoader:
+        if name not in self.datasets:
+            raise ZooError(f"this data has no {name} split (it holds {', '.join(self.datasets)})")
         return array_loader(self.datasets[name], self.batch_size, self.num_workers, shuffle, self.collate_fn())
