@@ -52,6 +52,8 @@ SHIPPED = {  # checkpoint -> the dataset its card was measured on
     "cnn-spoken-language": "spoken-language",
     "bert-tiny-english": "english-corpus",
     "vit-tiny-mae-fashion-mnist": "fashion-mnist",
+    "cct-tiny-fashion-mnist": "fashion-mnist",
+    "gpt-tiny-english": "english-corpus",
 }
 
 

@@ -19,6 +19,8 @@ EXPECTED = {  # checkpoint -> its held-out datamodule (embedded, full); None: no
     "cnn-spoken-language": (None, "zoo.datasets.spoken_language.SpokenLanguageDataModule"),
     "bert-tiny-english": ("zoo.datasets.english_corpus.EnglishCorpusDataModule",) * 2,
     "vit-tiny-mae-fashion-mnist": ("zoo.datasets.fashion_mnist.FashionMNISTDataModule",) * 2,
+    "cct-tiny-fashion-mnist": ("zoo.datasets.fashion_mnist.FashionMNISTDataModule",) * 2,
+    "gpt-tiny-english": ("zoo.datasets.english_corpus.EnglishCorpusDataModule",) * 2,
 }
 
 
