@@ -164,7 +164,7 @@ def zoo_run(
         seed=config["seed"], workdir=out / "run", label_smoothing=config.get("label_smoothing", 0.0),
         select=config.get("select", "best"),
         layer_decay=None if freeze == "backbone" else config.get("layer_decay"),
-        **({} if augment is None else {"augment": augment}),  # images only
+        augment=augment,  # None: zoo finetune's (shift for images; none asked of audio and text)
     )  # fmt: skip
     seconds = time.perf_counter() - began
     model = zoo.load(out / "checkpoint")

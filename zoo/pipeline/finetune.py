@@ -160,8 +160,9 @@ def finetune(
         select: "best": test and export the epoch of best validation accuracy; "last": the
             final epoch's (for a fixed schedule, or a validation split too small to choose by).
         augment: images' training augmentation (None: "shift"; refused for audio and text):
-            "shift" (shifted crops: safe for digits, letters, anything a mirror changes), "flip" (the crops and horizontal flips: for
-            subjects a mirror leaves the same) or "none". benchmarks/transfer.py measured
+            "shift" (shifted crops: safe for digits, letters, anything a mirror changes),
+            "flip" (the crops and horizontal flips: for subjects a mirror leaves the same) or
+            "none". benchmarks/transfer.py measured
             shift over flip on handwritten digits (docs/results.md#fine-tuning-defaults).
         weights_dtype: how the checkpoint stores weights (float32, float16, bfloat16).
         workdir: training state, logs and metrics (default: ``OUTPUT.runs`` beside ``output``).
