@@ -112,10 +112,19 @@ def render_card(name: str, config: dict, metrics: dict, data: str, command: str)
         command,
         "```",
         "",
-        "Load it: `zoo.load(path_or_name)`; predict: `zoo predict NAME FILE...`.",
+        f"Load it: `zoo.load(path_or_name)`; {_use_line(config['task'])}.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _use_line(task: str) -> str:
+    """How a checkpoint of ``task`` is used from the command line."""
+    if task.endswith("classification"):
+        return "predict: `zoo predict NAME FILE...`"
+    if task.endswith("causal-lm"):
+        return "generate: `zoo generate NAME --prompt TEXT`"
+    return "fine-tune it on labelled data: `zoo finetune NAME --data DATA --output DIR`"  # pretraining only: masked LM, MAE
 
 
 def _labels_line(labels: list) -> str:
