@@ -185,6 +185,26 @@ def test_augment_reaches_the_image_data_and_is_refused_for_text(micro_checkpoint
             finetune_recipe(zoo.load(text_folder), text_folder, texts, FinetuneSettings(augment=augment))
 
 
+def test_max_len_sets_the_texts_and_the_front_ends_context_and_is_refused_for_images(micro_checkpoint, tmp_path):
+    from zoo.errors import ZooError
+    from zoo.hub.registry import resolve
+    from zoo.pipeline.finetune import FinetuneSettings, finetune_recipe
+
+    texts = tmp_path / "mails.csv"
+    texts.write_text("text,label\n" + "".join(f"win money now {i},spam\nlunch at noon {i},ham\n" for i in range(5)))
+    text_folder, _ = resolve("bert-tiny-english")
+    recipe, _ = finetune_recipe(zoo.load(text_folder), text_folder, texts, FinetuneSettings(max_len=512))
+    frontend = recipe["model"]["init_args"]["model"]["init_args"]["frontend"]["init_args"]
+    assert recipe["data"]["init_args"]["max_len"] == 512 and frontend["max_len"] == 512
+    recipe, _ = finetune_recipe(zoo.load(text_folder), text_folder, texts, FinetuneSettings())
+    assert recipe["data"]["init_args"]["max_len"] == zoo.load(text_folder).preprocessing.max_len
+    with pytest.raises(ZooError, match="max len 2 is not valid"):
+        FinetuneSettings(max_len=2).check()
+    folder = make_image_folder(tmp_path / "digits", per_label=3)
+    with pytest.raises(ZooError, match="max len 64 applies to texts; image data has no such setting"):
+        finetune_recipe(zoo.load(micro_checkpoint), micro_checkpoint, folder, FinetuneSettings(max_len=64))
+
+
 def test_min_steps_adds_its_callback_and_zero_trains_the_epochs_exactly(micro_checkpoint, tmp_path):
     from zoo.errors import ZooError
     from zoo.pipeline.finetune import FinetuneSettings, finetune_recipe

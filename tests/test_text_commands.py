@@ -166,6 +166,23 @@ def test_finetune_turns_a_masked_lm_checkpoint_into_a_classifier(mlm, tmp_path):
 
 
 @pytest.mark.slow
+def test_finetune_turns_a_causal_lm_into_a_classifier_with_a_longer_context(gpt, tmp_path):
+    csv = write_reviews(tmp_path / "reviews.csv", labels=("negative", "positive"))
+    out = tmp_path / "tuned"
+    result = ok(run_zoo(["finetune", str(gpt / "checkpoint"), "--data", str(csv), "--output", str(out), "--epochs", "1",
+                         "--min-steps", "0", "--max-len", "64", "--precision", "32-true"], cwd=tmp_path))  # fmt: skip
+    assert "a new head for 2 labels" in result.stdout
+    # the 32 learned positions extend to 64: only the new classifier starts fresh
+    assert re.search(r"reused \d+ tensors; re-initialised 2: head\.fc\.weight, head\.fc\.bias", result.stdout)
+    config = (out / "config.yaml").read_text()
+    assert "zoo.models.unimodal.UnimodalModel" in config and "zoo.heads.classifier.ClassifierHead" in config
+    assert "pool: mean" in config and "max_len: 64" in config and "LMHead" not in config
+    assert (out / "tokenizer.json").read_text() == (gpt / "checkpoint" / "tokenizer.json").read_text()
+    predicted = ok(run_zoo(["predict", str(out), "a moving film"], cwd=tmp_path)).stdout
+    assert "positive" in predicted and "negative" in predicted  # the top labels of the new head
+
+
+@pytest.mark.slow
 def test_generate_continues_a_prompt(gpt):
     result = ok(run_zoo(["generate", str(gpt / "checkpoint"), "--prompt", "In the beginning", "--max-new-tokens", "8"],
                         cwd=gpt))  # fmt: skip

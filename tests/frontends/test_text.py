@@ -49,6 +49,16 @@ def test_learned_positions_are_a_parameter():
     assert "pos_embed" in embed.state_dict()
 
 
+def test_a_longer_context_starts_from_the_trained_positions_repeated():
+    """Longformer's start (Beltagy et al. 2020, 3.5): positions 0..N-1 are the trained ones, then they repeat."""
+    trained = torch.randn(1, 10, D)
+    longer = TokenEmbed(V, D, 25, pos_embed="learned").extend_positions(trained)
+    assert longer.shape == (1, 25, D)
+    torch.testing.assert_close(longer[:, :10], trained, rtol=0, atol=0)
+    torch.testing.assert_close(longer[:, 10:20], trained, rtol=0, atol=0)
+    torch.testing.assert_close(longer[:, 20:], trained[:, :5], rtol=0, atol=0)
+
+
 def test_unknown_position_kind_is_refused():
     with pytest.raises(ZooError, match="pos_embed"):
         TokenEmbed(V, D, CONTEXT, pos_embed="rotary")

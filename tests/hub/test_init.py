@@ -56,9 +56,10 @@ def test_an_empty_module_list_is_refused():
         init_from_checkpoint(audio_model(), "vit-tiny-fashion-mnist", [])
 
 
-def text_model(head: torch.nn.Module) -> UnimodalModel:
+def text_model(head: torch.nn.Module, context: int = 12) -> UnimodalModel:
     torch.manual_seed(0)
-    return UnimodalModel(TokenEmbed(50, 16, 12, cls_token=True), Transformer(16, 2, 2), head)
+    frontend = TokenEmbed(50, 16, context, pos_embed="learned", cls_token=True)
+    return UnimodalModel(frontend, Transformer(16, 2, 2), head)
 
 
 @pytest.mark.parametrize("pretrained_head", ["lm", "other labels"])
@@ -72,3 +73,16 @@ def test_a_classifier_takes_everything_but_its_task_head(pretrained_head, tmp_pa
     assert report.reinitialised == ["head.fc.weight", "head.fc.bias"]
     assert torch.equal(model.head.fc.weight, fresh)
     torch.testing.assert_close(model.backbone.state_dict(), source.backbone.state_dict(), rtol=0, atol=0)
+
+
+def test_a_longer_context_than_the_checkpoints_extends_its_positions_and_a_shorter_one_is_refused(tmp_path):
+    source = text_model(LMHead(16, 50))
+    write_checkpoint(tmp_path / "ck", stored_state(source), {"model": {}}, {}, "")
+    model = text_model(ClassifierHead(16, 3), context=30)
+    report = init_from_checkpoint(model, str(tmp_path / "ck"))
+    assert "frontend.pos_embed" in report.reused
+    trained = source.frontend.pos_embed.detach()
+    torch.testing.assert_close(model.frontend.pos_embed[:, :12].detach(), trained, rtol=0, atol=0)
+    torch.testing.assert_close(model.frontend.pos_embed[:, 24:].detach(), trained[:, :6], rtol=0, atol=0)
+    with pytest.raises(ZooError, match=r"shaped differently in the checkpoint for this model: frontend\.pos_embed"):
+        init_from_checkpoint(text_model(ClassifierHead(16, 3), context=8), str(tmp_path / "ck"))

@@ -49,6 +49,7 @@ def main(argv: Sequence[str]) -> dict:
     parser.add_argument(
         "--augment", choices=AUGMENT, help="images: shift (crops: never mirrors; the default), flip (crops + mirrors), none"
     )
+    parser.add_argument("--max-len", type=int, help="texts: context in tokens, e.g. 512 (default: the checkpoint's)")
     parser.add_argument("--weights-dtype", default="float32", choices=WEIGHT_DTYPES)
     parser.add_argument("--workdir", help="Lightning logs, training state and metrics (default: OUTPUT.runs)")
     parser.add_argument("--resume", action="store_true", help="continue from WORKDIR/lightning/last.ckpt")
@@ -75,6 +76,7 @@ def main(argv: Sequence[str]) -> dict:
         patience=args.patience,
         select=args.select,
         augment=args.augment,
+        max_len=args.max_len,
         weights_dtype=args.weights_dtype,
         workdir=args.workdir,
         resume=args.resume,

@@ -29,11 +29,12 @@ class TextClassificationDataModule(SplitsDataModule):
     Subclasses implement :meth:`load_splits` and set ``classes`` (index i -> classes[i]).
 
     Args:
-        tokenizer: a tokenizer.json or a text checkpoint folder; None trains a BPE of
-            ``vocab_size`` ids on the training texts. ``preprocessing`` may also be set
+        tokenizer: a tokenizer.json or a text checkpoint folder (an encoder's, framing texts
+            as [CLS] ... [SEP], or a causal LM's: the bare tokens); None trains an encoder BPE
+            of ``vocab_size`` ids on the training texts. ``preprocessing`` may also be set
             directly before ``setup`` (fine-tuning passes the checkpoint's).
         vocab_size: ids of a newly trained tokenizer.
-        max_len: longest id sequence kept ([CLS] and [SEP] included).
+        max_len: longest id sequence kept ([CLS] and [SEP] included, where the tokenizer adds them).
         lowercase: lowercase before tokenizing (a newly trained tokenizer).
         batch_size: texts per batch on each device.
         num_workers: DataLoader worker processes.
@@ -67,10 +68,9 @@ class TextClassificationDataModule(SplitsDataModule):
         splits = self.load_splits()
         if self.preprocessing is None:
             self.preprocessing = TextPreprocessing.load_or_train(
-                self.tokenizer, splits["train"][0], self.vocab_size, "encoder", self.lowercase, self.max_len
-            )
-        if self.preprocessing.style != "encoder":
-            raise ZooError("a text classifier reads [CLS] ... [SEP]; give it an encoder tokenizer, not a causal one")
+                self.tokenizer, splits["train"][0], self.vocab_size, "encoder", self.lowercase, self.max_len,
+                accepts=("encoder", "causal"),  # a GPT's tokenizer too: its classifier pools the bare tokens
+            )  # fmt: skip
         index = {label: i for i, label in enumerate(self.classes)}
         self.datasets = {}
         for name, (texts, labels) in splits.items():

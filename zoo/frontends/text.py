@@ -80,6 +80,14 @@ class TokenEmbed(nn.Module):
         """Parameters the optimiser should not decay (see ``zoo.tasks.param_groups``)."""
         return {"pos_embed"}
 
+    def extend_positions(self, trained: Tensor) -> Tensor:
+        """Learned (1, N, D) positions of a shorter context -> (1, max_len, D): the trained ones
+        repeated (Longformer's start for a longer context: Beltagy et al. 2020, 3.5: copying
+        RoBERTa's 512 positions kept its local attention patterns, so the longer model starts
+        close to the short one's loss); from 0 to N-1 they are the trained positions."""
+        repeats = math.ceil(self.max_len / trained.shape[1])
+        return trained.repeat(1, repeats, 1)[:, : self.max_len]
+
     def padding_mask(self, ids: Tensor) -> Tensor | None:
         """(B, N) ids -> (B, N) bool, True where ``ids == pad_id``; None without a pad id."""
         return None if self.pad_id is None else ids == self.pad_id

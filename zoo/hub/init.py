@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from torch import nn
+from torch import Tensor, nn
 
 from zoo.contracts import classifier_name, is_classifier
 from zoo.errors import ZooError
@@ -36,7 +36,7 @@ def init_from_checkpoint(
     and every other submodule keeps its fresh init. The report names what was re-initialised.
     """
     path, sha256 = resolve(name_or_path)
-    state = read_checkpoint(path, sha256).state
+    state = longer_contexts(model, read_checkpoint(path, sha256).state)
     if modules is not None:
         if not modules:
             raise ZooError("modules is empty; name the submodules to load (e.g. [backbone]) or leave it out")
@@ -51,6 +51,21 @@ def init_from_checkpoint(
         return load_weights(model, state, tuple(f"{name}." for name in sorted(children - set(modules))))
     reinit = (f"{task_head(model)}.",) if new_head and is_classifier(model) else ()
     return load_weights(model, state, reinit)
+
+
+def longer_contexts(model: nn.Module, state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """``state`` with the learned positions of each text front-end whose context is longer than
+    the checkpoint's extended to it (``TokenEmbed.extend_positions``): a 128-token checkpoint
+    fine-tuned on 512-token texts. A shorter context is left to fail as a shape mismatch."""
+    from zoo.frontends.text import TokenEmbed
+
+    state = dict(state)
+    for name, module in model.named_modules():
+        key = f"{name}.pos_embed" if name else "pos_embed"
+        learned = isinstance(module, TokenEmbed) and isinstance(module.pos_embed, nn.Parameter)
+        if learned and key in state and state[key].shape[1] < module.max_len:
+            state[key] = module.extend_positions(state[key])
+    return state
 
 
 def task_head(model: nn.Module) -> str:

@@ -9,10 +9,11 @@ saved as ``<workdir>/recipe.yaml`` and ``zoo run`` can run it again.
 
 The head is kept when every label of the data is one of the checkpoint's (in the
 checkpoint's order); otherwise the classifier is replaced by a fresh one for the data's
-labels (``new_head=True`` forces that). A masked-LM or masked-autoencoder checkpoint (a
-pretrained encoder such as ``bert-tiny-english``) becomes a classifier: its front-end and
-backbone, and a new ``ClassifierHead`` in place of its LM head or patch decoder, pooling the
-class token where the front-end prepends one (else the mean of the tokens).
+labels (``new_head=True`` forces that). A masked-LM, masked-autoencoder or causal-LM checkpoint (a
+pretrained encoder such as ``bert-tiny-english``, a GPT such as ``gpt-tiny-english``) becomes a
+classifier: its front-end and backbone, and a new ``ClassifierHead`` in place of its LM head or
+patch decoder, pooling the class token where the front-end prepends one (else the mean of the
+tokens). A GPT's backbone then attends both ways, as an encoder's does.
 
     >>> import zoo
     >>> zoo.finetune("vit-tiny-fashion-mnist", data="my_photos/", output="my_model", epochs=5)
@@ -36,8 +37,9 @@ from zoo.precision import AUTO, resolve_precision
 READERS = ("image", "audio", "text")  # the preprocessing kinds whose data zoo finetune reads
 FREEZE = ("none", "backbone", "gradual")
 SELECT = ("best", "last")  # which epoch's weights are tested and exported
-BASE_KINDS = ("classification", "masked-lm", "masked-autoencoder")  # the checkpoints zoo finetune starts from
+BASE_KINDS = ("classification", "masked-lm", "masked-autoencoder", "causal-lm")  # the checkpoints zoo finetune starts from
 CLASSIFIER_HEAD = "zoo.heads.classifier.ClassifierHead"
+UNIMODAL = "zoo.models.unimodal.UnimodalModel"  # what a causal LM's classifier is built as
 DATA_MODULES = {
     "image": "zoo.data.image_folder.ImageFolderDataModule",
     "audio": "zoo.data.audio_folder.AudioFolderDataModule",
@@ -67,6 +69,7 @@ class FinetuneSettings:
     patience: int | None = None
     select: str = "best"
     augment: str | None = None
+    max_len: int | None = None
 
     def check(self) -> None:
         """One line for the first setting that cannot be used."""
@@ -76,6 +79,7 @@ class FinetuneSettings:
             ("batch size", self.batch_size, self.batch_size >= 1),
             ("learning rate", self.lr, self.lr >= 0),
             ("patience", self.patience, self.patience is None or self.patience >= 1),
+            ("max len", self.max_len, self.max_len is None or self.max_len >= 3),
         ):
             if not ok:
                 raise ZooError(f"{name} {value!r} is not valid; give a positive number")
@@ -121,6 +125,7 @@ def finetune(
     patience: int | None = None,
     select: str = "best",
     augment: str | None = None,
+    max_len: int | None = None,
     weights_dtype: str = "float32",
     workdir: str | Path | None = None,
     resume: bool = False,
@@ -164,6 +169,11 @@ def finetune(
             "flip" (the crops and horizontal flips: for subjects a mirror leaves the same) or
             "none". benchmarks/transfer.py measured
             shift over flip on handwritten digits (docs/results.md#fine-tuning-defaults).
+        max_len: texts' context in tokens (None: the checkpoint's; refused for images and
+            audio). Longer texts are cut to it; a longer context than the checkpoint's starts
+            its new learned positions as the trained ones repeated
+            (``zoo.frontends.text.TokenEmbed.extend_positions``). Attention costs grow with its
+            square.
         weights_dtype: how the checkpoint stores weights (float32, float16, bfloat16).
         workdir: training state, logs and metrics (default: ``OUTPUT.runs`` beside ``output``).
         resume: continue a killed fine-tune from ``workdir/lightning/last.ckpt``.
@@ -176,7 +186,7 @@ def finetune(
         epochs=epochs, min_steps=min_steps, freeze=freeze, new_head=new_head, lr=lr, batch_size=batch_size, val_fraction=val_fraction,
         text_column=text_column, label_column=label_column, precision=precision, accelerator=accelerator,
         devices=devices, seed=seed, layer_decay=layer_decay, label_smoothing=label_smoothing, patience=patience,
-        select=select, augment=augment,
+        select=select, augment=augment, max_len=max_len,
     )  # fmt: skip
     settings.check()
     if weights_dtype not in DTYPES:
@@ -209,8 +219,8 @@ def finetune_recipe(
     kind = pretrained.preprocessing.kind
     if pretrained.kind not in BASE_KINDS:
         raise ZooError(
-            f"{folder} is a {pretrained.task} model; zoo finetune trains classifiers from classifiers and "
-            "masked-LM or masked-patch encoders"
+            f"{folder} is a {pretrained.task} model; zoo finetune trains classifiers from classifiers, "
+            "masked-LM or masked-patch encoders and causal LMs"
         )
     if kind not in READERS:
         raise ZooError(f"fine-tuning on {kind} data is not supported yet (supported: {', '.join(READERS)})")
@@ -260,7 +270,7 @@ def finetune_recipe(
         "model": {
             "class_path": "zoo.tasks.classification.ClassificationTask",
             "init_args": {
-                "model": classifier_config(pretrained, len(labels)),
+                "model": with_context(classifier_config(pretrained, len(labels)), settings.max_len),
                 "num_classes": len(labels),
                 "optimizer": {"class_path": "torch.optim.AdamW", "init_args": {"lr": settings.lr, "weight_decay": 0.05}},
                 "lr_scheduler": {"class_path": "zoo.tasks.schedules.WarmupCosineLR", "init_args": {"warmup_fraction": 0.1}},
@@ -276,15 +286,27 @@ def finetune_recipe(
 def classifier_config(pretrained: Pretrained, num_classes: int) -> dict:
     """The checkpoint's model config as a classifier's. A pretrained encoder's LM head or patch
     decoder becomes a ``ClassifierHead`` of the encoder's width, pooling the class token where the front-end
-    prepends one (else the mean of the tokens); a classifier's config is returned as it is
-    (the task resizes its classifier to ``num_classes``)."""
+    prepends one (else the mean of the tokens); a causal LM becomes a ``UnimodalModel``
+    (no causal mask) the same way; a classifier's config is returned as it is (the task
+    resizes its classifier to ``num_classes``)."""
     model = pretrained.config["model"]
     if pretrained.kind == "classification":
         return model
     head = model["init_args"]["head"]["init_args"]
     pool = "cls" if pretrained.model.frontend.num_prefix_tokens else "mean"
     args = {"embed_dim": head["embed_dim"], "num_classes": num_classes, "pool": pool, "drop": 0.1}
-    return {**model, "init_args": {**model["init_args"], "head": {"class_path": CLASSIFIER_HEAD, "init_args": args}}}
+    class_path = UNIMODAL if pretrained.kind == "causal-lm" else model["class_path"]
+    head_config = {"class_path": CLASSIFIER_HEAD, "init_args": args}
+    return {"class_path": class_path, "init_args": {**model["init_args"], "head": head_config}}
+
+
+def with_context(model: dict, max_len: int | None) -> dict:
+    """A text model's config with its front-end's context set to ``max_len`` (None: as it is)."""
+    if max_len is None:
+        return model
+    frontend = model["init_args"]["frontend"]
+    frontend = {**frontend, "init_args": {**frontend["init_args"], "max_len": max_len}}
+    return {**model, "init_args": {**model["init_args"], "frontend": frontend}}
 
 
 def _data_args(kind: str, pretrained: Pretrained, folder: Path, data: str | Path, settings: FinetuneSettings) -> dict:
@@ -294,10 +316,12 @@ def _data_args(kind: str, pretrained: Pretrained, folder: Path, data: str | Path
         args["augment"] = settings.augment or DEFAULT_AUGMENT
     elif settings.augment is not None:
         raise ZooError(f"augment {settings.augment!r} applies to images; {kind} data has no such setting")
+    if kind != "text" and settings.max_len is not None:
+        raise ZooError(f"max len {settings.max_len!r} applies to texts; {kind} data has no such setting")
     if kind == "text":
-        p = pretrained.preprocessing
+        max_len = settings.max_len or pretrained.preprocessing.max_len
         columns = {"text_column": settings.text_column, "label_column": settings.label_column}
-        return {**args, **columns, "tokenizer": str(folder), "max_len": p.max_len}
+        return {**args, **columns, "tokenizer": str(folder), "max_len": max_len}
     return {**args, "preprocessing": pretrained.preprocessing.to_dict()}
 
 

@@ -42,14 +42,22 @@ class TextPreprocessing:
 
     @classmethod
     def load_or_train(
-        cls, tokenizer: str | None, texts: Sequence[str], vocab_size: int, style: Style, lowercase: bool, max_len: int
+        cls,
+        tokenizer: str | None,
+        texts: Sequence[str],
+        vocab_size: int,
+        style: Style,
+        lowercase: bool,
+        max_len: int,
+        accepts: Sequence[Style] | None = None,
     ) -> TextPreprocessing:
-        """The tokenizer at ``tokenizer`` (a file or checkpoint folder), which must be of ``style``,
-        or a BPE of ``vocab_size`` ids trained on ``texts``."""
+        """The tokenizer at ``tokenizer`` (a file or checkpoint folder), which must be of one of
+        the ``accepts`` styles (default: ``style`` only), or a BPE of ``vocab_size`` ids and
+        ``style`` trained on ``texts``."""
         if tokenizer is None:
             return cls(train_bpe(texts, vocab_size, style, lowercase), max_len)
         loaded = cls.from_path(tokenizer, max_len)
-        if loaded.style != style:
+        if loaded.style not in (accepts or (style,)):
             raise ZooError(f"{tokenizer} holds an {loaded.style!r} tokenizer; this data needs a {style!r} one")
         return loaded
 
