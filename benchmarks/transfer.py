@@ -26,8 +26,9 @@ with the same settings skips rows already there, so a killed suite resumes. Work
 not digits).
 
 An ablation (``--vary KEY=VALUE``, e.g. ``layer_decay=0.75``, ``label_smoothing=0.1``,
-``steps=300``, ``augment=flip``) fine-tunes the checkpoints again with that one setting changed;
-its rows carry their own settings hash and ``varied``: what each ``zoo finetune`` setting buys.
+``steps=300``, ``augment=flip``, ``max_len=512`` for texts) fine-tunes the checkpoints again
+with that setting changed (``--vary`` again changes another with it); its rows carry their
+own settings hash and ``varied``: what each ``zoo finetune`` setting buys.
 
 The tables are printed; ``--docs`` writes ``docs/transfer.md`` (settings, each domain's table
 and its plot ``docs/transfer_<domain>.png`` of test accuracy against training examples, and
@@ -165,6 +166,7 @@ def zoo_run(
         select=config.get("select", "best"),
         layer_decay=None if freeze == "backbone" else config.get("layer_decay"),
         augment=augment,  # None: zoo finetune's (shift for images; none asked of audio and text)
+        max_len=config.get("max_len"),  # texts' context (None: the checkpoint's)
     )  # fmt: skip
     seconds = time.perf_counter() - began
     model = zoo.load(out / "checkpoint")
@@ -179,7 +181,7 @@ SETTINGS = {  # the config's training settings, with the defaults of those it ma
     "seed": None, "full_cap": None, "steps": None, "min_epochs": None, "max_epochs": None, "batch_size": None,
     "lr": None, "probe_lr": None, "layer_decay": None, "label_smoothing": 0.0, "select": "best",
 }  # fmt: skip
-OPTIONAL = ("augment",)  # settings that count only when given (else each set's own: TransferSet.augment)
+OPTIONAL = ("augment", "max_len")  # settings that count only when given (else each set's own augment; the checkpoint's context)
 VARIED = (*SETTINGS, *OPTIONAL)  # what --vary may change
 
 
@@ -350,7 +352,11 @@ def main() -> None:
     results.parent.mkdir(parents=True, exist_ok=True)
     print(f"transfer suite on {cpu_description()}; results in {results}", flush=True)
     chosen = set(args.sets.split(",")) if args.sets else None
-    for domain in [] if args.docs_only else args.domain or ["image", "text", "audio"]:
+    domains = [] if args.docs_only else args.domain or ["image", "text", "audio"]
+    known = {c for domain in domains for c in config["domains"][domain]["checkpoints"]}
+    if args.checkpoints and (unknown := [c for c in args.checkpoints.split(",") if c not in known]):
+        sys.exit(f"--checkpoints {', '.join(unknown)}: not a checkpoint of {', '.join(domains)} in {args.config}; add it there first")
+    for domain in domains:
         spec = config["domains"][domain]
         if args.checkpoints:
             chosen_checkpoints = args.checkpoints.split(",")
@@ -383,10 +389,10 @@ def parse_vary(item: str) -> tuple[str, object]:
 
 
 def ablation_rows(path: Path, config: dict) -> list[dict]:
-    """Rows measured with one setting changed from ``config``'s (``--vary``), each under its own hash."""
+    """Rows measured with settings changed from ``config``'s (``--vary``), each under its own hash."""
     return [
         r for r in all_rows(path)
-        if len(r.get("varied") or {}) == 1 and r.get("settings") == settings_hash({**config, **r["varied"]})
+        if r.get("varied") and r.get("settings") == settings_hash({**config, **r["varied"]})
     ]  # fmt: skip
 
 
@@ -442,9 +448,9 @@ def write_docs(rows: list[dict], config: dict, docs: Path, varied: list[dict] = 
         lines += ["", f"## {domain}", "", f"Measured on: {'; '.join(machines)}.", "", table(mine), "",
                   f"![{domain} transfer](transfer_{domain}.png)"]  # fmt: skip
     if varied:
-        lines += ["", "## Fine-tuning settings, varied one at a time", "",
-                  "Test accuracy in % with one setting changed from the suite's (`--vary KEY=VALUE`), the "
-                  "change against the suite's own row in points.", "", ablation_table(rows, varied)]  # fmt: skip
+        lines += ["", "## Fine-tuning settings varied", "",
+                  "Test accuracy in % with settings changed from the suite's (`--vary KEY=VALUE`, one or more), "
+                  "the change against the suite's own row in points.", "", ablation_table(rows, varied)]  # fmt: skip
     (docs / "transfer.md").write_text("\n".join(lines) + "\n")
 
 

@@ -142,3 +142,17 @@ def test_an_ablation_row_is_its_own_setting_and_shows_its_change(tmp_path):
     assert [r["acc"] for r in rows] == [0.8] and [r["acc"] for r in ablation] == [0.85]
     assert transfer.ablation_table(rows, ablation).splitlines()[2] == "| mnist | 100 | vit | 80.0 | 85.0 (+5.0) |"
     assert transfer.ablation_rows(results, {**config, "steps": 300}) == []  # measured against other settings
+    both = {"steps": 300, "max_len": 512}  # --vary twice: one row with both changed
+    transfer.append_row(results, {**row, "acc": 0.9, "settings": transfer.settings_hash({**config, **both}), "varied": both})
+    table = transfer.ablation_table(rows, transfer.ablation_rows(results, config)).splitlines()
+    assert table[0].endswith("| layer_decay=0.75 | steps=300, max_len=512 |")
+    assert table[2] == "| mnist | 100 | vit | 80.0 | 85.0 (+5.0) | 90.0 (+10.0) |"
+
+
+def test_an_unknown_checkpoint_is_one_line_before_anything_runs(tmp_path, monkeypatch):
+    argv = ["transfer.py", "--domain", "text", "--checkpoints", "bert-tiny-english,bert-huge",
+            "--out", str(tmp_path / "out"), "--results", str(tmp_path / "results.jsonl")]  # fmt: skip
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit, match="--checkpoints bert-huge: not a checkpoint of text in .*transfer.yaml; add it"):
+        transfer.main()
+    assert not (tmp_path / "results.jsonl").exists()
