@@ -25,9 +25,10 @@ def test_each_module_declares_its_held_out_data_and_its_prepare_as_its_row_says(
 
 def test_names_and_the_prepare_command():
     assert names() == [
-        "fashion-mnist", "rotten-tomatoes", "web-bible", "spoken-digits", "spoken-language", "english-corpus"
+        "fashion-mnist", "rotten-tomatoes", "web-bible", "spoken-digits", "spoken-language", "english-corpus",
+        "tuxpaint-audio",
     ]  # fmt: skip
-    assert prepare_names() == ["fashion-mnist", "web-bible", "spoken-language", "english-corpus"]
+    assert prepare_names() == ["fashion-mnist", "web-bible", "spoken-language", "english-corpus", "tuxpaint-audio"]
     with pytest.raises(ZooError, match=r"unknown dataset 'mnist'; choose one of: fashion-mnist, web-bible, spoken"):
         prepare("mnist")
     with pytest.raises(ZooError, match=r"spoken-digits ships whole inside the package: nothing to prepare"):
@@ -71,6 +72,7 @@ def test_every_shipped_checkpoint_finds_its_dataset_by_what_its_config_recorded(
         ("zoo.datasets.rotten_tomatoes.RottenTomatoesLMDataModule", "text-masked-lm", "rotten-tomatoes"),
         ("zoo.datasets.web_bible.WebBibleDataModule", "text-causal-lm", "web-bible"),
         ("zoo.datasets.spoken_language.SpokenLanguageDataModule", "audio-classification", "spoken-language"),
+        ("zoo.datasets.tuxpaint_audio.TuxPaintAudioDataModule", "audio-masked-autoencoder", "tuxpaint-audio"),
         ("zoo.data.rotten_tomatoes.RottenTomatoesDataModule", "text-classification", "rotten-tomatoes"),
         (None, "text-masked-lm", "rotten-tomatoes"),
         ("zoo.data.language_modeling.LanguageModelDataModule", "text-causal-lm", "web-bible"),  # by task

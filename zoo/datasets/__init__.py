@@ -56,6 +56,7 @@ DATASETS = (
     Dataset("spoken-digits", "zoo.datasets.spoken_digits", False, ("zoo.data.spoken_digits",)),
     Dataset("spoken-language", "zoo.datasets.spoken_language", True, ("zoo.data.spoken_language",)),
     Dataset("english-corpus", "zoo.datasets.english_corpus", True),
+    Dataset("tuxpaint-audio", "zoo.datasets.tuxpaint_audio", True),
 )
 
 

@@ -28,13 +28,11 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-import lightning as L
 import soundfile as sf
-from torch.utils.data import DataLoader
 
-from zoo.data.audio_folder import AudioFolderDataModule
 from zoo.data.cache import data_home
 from zoo.data.preprocessing.audio import AudioPreprocessing
+from zoo.datasets.prepared_audio import PreparedAudioDataModule
 from zoo.errors import ZooError
 
 LANGUAGES = ("be", "bg", "ca", "da", "el", "es", "fr", "ro", "ru")
@@ -96,11 +94,8 @@ def prepare(source: Path | None = None) -> Path:
     return out
 
 
-class SpokenLanguageDataModule(L.LightningDataModule):
+class SpokenLanguageDataModule(PreparedAudioDataModule):
     """Which of 9 languages a recorded description is spoken in (prepared data only; see the module docstring).
-
-    The prepared folder is read in ``setup``, so a recipe builds (and says what is missing)
-    before the data is there.
 
     Args:
         sample_rate: the model's rate (the prepared clips are 16 kHz).
@@ -110,53 +105,16 @@ class SpokenLanguageDataModule(L.LightningDataModule):
         variant: "full", the only one (the recordings are GPL-2 and not embedded).
     """
 
-    def __init__(
-        self,
-        sample_rate: int = SAMPLE_RATE,
-        max_seconds: float = 3.0,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        variant: str = "full",
-    ) -> None:
-        super().__init__()
-        if variant != "full":
-            raise ZooError(f"spoken-language has only the 'full' variant (not embedded: GPL-2), got {variant!r}")
-        self.preprocessing = AudioPreprocessing(sample_rate, max_seconds)
-        self.classes = list(LANGUAGES)
-        self.batch_size, self.num_workers = batch_size, num_workers
-        self.folder: AudioFolderDataModule | None = None  # the prepared audio folder, read by setup()
+    name, prepare_command, classes = "spoken-language", PREPARE, list(LANGUAGES)
 
     @property
     def description(self) -> str:
-        counts = "5,040 train, 634 val, 618 test"
-        if self.folder is not None:
-            counts = ", ".join(f"{len(self.folder.splits[name]):,} {name}" for name in ("train", "val", "test"))
         return (
-            f"spoken language, Tux Paint's recorded stamp descriptions ({counts} clips; 9 languages). "
-            "Split by stamp: no test word was heard in training in any language. About one narrator "
-            "per language, so language and speaker coincide: test accuracy measures new words from "
+            f"spoken language, Tux Paint's recorded stamp descriptions ({self.counts('5,040 train, 634 val, 618 test')} "
+            "clips; 9 languages). Split by stamp: no test word was heard in training in any language. About one "
+            "narrator per language, so language and speaker coincide: test accuracy measures new words from "
             "known speakers, not new speakers"
         )
-
-    def setup(self, stage: str | None = None) -> None:
-        """Read and decode the prepared folder (once), or say how to prepare it."""
-        if self.folder is None:
-            root = data_home() / "spoken-language"
-            if not (root / "train").is_dir():
-                raise ZooError(f"spoken-language data not prepared; run: {PREPARE}")
-            self.folder = AudioFolderDataModule(
-                root, self.preprocessing, self.classes, batch_size=self.batch_size, num_workers=self.num_workers
-            )
-        self.folder.setup(stage)
-
-    def train_dataloader(self) -> DataLoader:
-        return self.folder.train_dataloader()
-
-    def val_dataloader(self) -> DataLoader:
-        return self.folder.val_dataloader()
-
-    def test_dataloader(self) -> DataLoader:
-        return self.folder.test_dataloader()
 
 
 def held_out(task: str, preprocessing: AudioPreprocessing, variant: str) -> SpokenLanguageDataModule | None:
