@@ -89,7 +89,8 @@ def test_run_trains_tests_and_writes_metrics(in_tmp):
     assert metrics["train_samples_per_second"] > 0 and metrics["steps"] == 9000 // QUICK_BATCH
     confusion = metrics["confusion_matrix"]
     assert len(confusion) == 10 and sum(map(sum, confusion)) == 2000  # every test image, once
-    assert "test/acc" in result.stdout  # the printed table
+    assert "test/acc" in result.stdout  # the printed table, then how to use what it wrote
+    assert f"predict: `zoo predict {out / 'checkpoint'} FILE...`" in result.stdout  # unwrapped: copied as is
     # The run ends with a zoo checkpoint; loaded, it reproduces the test accuracy exactly.
     import zoo
     from zoo.datasets.fashion_mnist import FashionMNISTDataModule
@@ -116,3 +117,15 @@ def test_run_trains_tests_and_writes_metrics(in_tmp):
     assert (in_tmp / "half" / "model.safetensors").stat().st_size < 0.6 * (
         out / "checkpoint" / "model.safetensors"
     ).stat().st_size
+
+
+@pytest.mark.parametrize(
+    ("task", "command"),
+    [("image-classification", "zoo predict m FILE..."), ("text-causal-lm", "zoo generate m --prompt TEXT"),
+     ("text-masked-lm", "zoo finetune m --data DATA --output DIR"),
+     ("audio-masked-autoencoder", "zoo finetune m --data DATA --output DIR")],
+)  # fmt: skip
+def test_each_task_is_told_the_command_that_uses_it(task, command):
+    from zoo.hub.export import use_line
+
+    assert f"`{command}`" in use_line(task, "m")

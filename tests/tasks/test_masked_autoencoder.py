@@ -90,6 +90,7 @@ MICRO_MAE = {
     "model": {
         "class_path": "zoo.tasks.masked_autoencoder.MaskedAutoencoderTask",
         "init_args": {
+            "mask_ratio": 0.6,
             "model": {
                 "class_path": "zoo.models.unimodal.UnimodalModel",
                 "init_args": {
@@ -116,6 +117,11 @@ def test_pretrain_then_finetune_a_classifier_from_the_encoder(in_tmp):
     assert metrics["test/loss"] > 0
     config = (in_tmp / "mae" / "checkpoint" / "config.yaml").read_text()
     assert "task: image-masked-autoencoder" in config
+    from zoo.pipeline.evaluate import task_for
+
+    pretrained = zoo.load(in_tmp / "mae" / "checkpoint")  # its loss is measured again with its own mask ratio
+    assert pretrained.config["objective"] == {"mask_ratio": 0.6, "norm_pix_loss": True}
+    assert task_for(pretrained).mask_ratio == 0.6
     make_image_folder(in_tmp / "photos", per_label=8)
     tuned = zoo.finetune(in_tmp / "mae" / "checkpoint", data=in_tmp / "photos", output=in_tmp / "clf", epochs=1,
                          min_steps=0, precision="32-true")  # fmt: skip

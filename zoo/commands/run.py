@@ -10,7 +10,6 @@ from zoo.errors import ZooError
 from zoo.hub.files import WEIGHT_DTYPES
 
 
-
 def main(argv: Sequence[str]) -> dict:
     parser = ArgumentParser(prog="zoo run")
     parser.add_argument("recipe", help="a recipe YAML, e.g. recipes/vision/vit_tiny_fashion_mnist_quick.yaml")
@@ -30,8 +29,11 @@ def main(argv: Sequence[str]) -> dict:
 
 def print_table(metrics: dict) -> None:
     """The metrics of a finished run, and where they and its checkpoint were written."""
+    import yaml
     from rich.console import Console
     from rich.table import Table
+
+    from zoo.hub.export import use_line
 
     table = Table(title=f"zoo run {metrics['recipe']}")
     table.add_column("metric")
@@ -42,4 +44,5 @@ def print_table(metrics: dict) -> None:
     console = Console()
     console.print(table)
     if metrics.get("checkpoint"):
-        console.print(f"zoo checkpoint written to {metrics['checkpoint']} (zoo predict {metrics['checkpoint']} FILE...)")
+        task = yaml.safe_load((Path(metrics["checkpoint"]) / "config.yaml").read_text())["task"]
+        console.print(f"zoo checkpoint written to {metrics['checkpoint']}; {use_line(task, metrics['checkpoint'])}", soft_wrap=True)

@@ -42,6 +42,7 @@ def export_checkpoint(
     dtype: str = "float32",
     task: str = "image-classification",
     data_module: str | None = None,
+    objective: dict | None = None,
 ) -> Path:
     """Write ``model`` as a zoo checkpoint directory at ``path`` (atomically).
 
@@ -54,6 +55,8 @@ def export_checkpoint(
         dtype: how floating weights are stored: float32, float16 or bfloat16.
         data_module: the class path of the datamodule it was trained on, recorded as ``data``
             so that its held-out data can be found again (``zoo.pipeline.evaluate.held_out_data``).
+        objective: a pretraining task's loss settings (e.g. ``{mask_ratio: 0.8, norm_pix_loss:
+            true}``), recorded as ``objective`` so that its loss is measured again alike.
     """
     if is_classifier(model) and len(labels or []) != model.num_classes:
         raise ZooError(
@@ -70,6 +73,8 @@ def export_checkpoint(
     }
     if data_module:
         config["data"] = data_module
+    if objective:
+        config["objective"] = dict(objective)
     metrics = {**metrics, "weights_dtype": dtype}
     card = render_card(Path(path).name, config, metrics, data, command)
     return write_checkpoint(Path(path), stored_state(model, dtype), config, metrics, card, preprocessing.files())
@@ -112,19 +117,20 @@ def render_card(name: str, config: dict, metrics: dict, data: str, command: str)
         command,
         "```",
         "",
-        f"Load it: `zoo.load(path_or_name)`; {_use_line(config['task'])}.",
+        f"Load it: `zoo.load(path_or_name)`; {use_line(config['task'])}.",
         "",
     ]
     return "\n".join(lines)
 
 
-def _use_line(task: str) -> str:
-    """How a checkpoint of ``task`` is used from the command line."""
+def use_line(task: str, name: str = "NAME") -> str:
+    """How a checkpoint of ``task`` (its config's, e.g. ``text-causal-lm``) called ``name`` is
+    used from the command line."""
     if task.endswith("classification"):
-        return "predict: `zoo predict NAME FILE...`"
+        return f"predict: `zoo predict {name} FILE...`"
     if task.endswith("causal-lm"):
-        return "generate: `zoo generate NAME --prompt TEXT`"
-    return "fine-tune it on labelled data: `zoo finetune NAME --data DATA --output DIR`"  # pretraining only: masked LM, MAE
+        return f"generate: `zoo generate {name} --prompt TEXT`"
+    return f"fine-tune it on labelled data: `zoo finetune {name} --data DATA --output DIR`"  # masked LM, MAE
 
 
 def _labels_line(labels: list) -> str:

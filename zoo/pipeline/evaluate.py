@@ -15,19 +15,9 @@ def evaluate(pretrained: Pretrained, datamodule: L.LightningDataModule, precisio
     A text datamodule reads with the checkpoint's own tokenizer. Use the ``precision``
     recorded in the checkpoint's metrics to reproduce them exactly.
     """
-    from zoo.tasks import ClassificationTask, LanguageModelTask, MaskedAutoencoderTask, MaskedLMTask
-
     if hasattr(datamodule, "preprocessing") and pretrained.preprocessing.kind == "text":
         datamodule.preprocessing = pretrained.preprocessing
-    tasks = {
-        "classification": lambda: ClassificationTask(pretrained.model, num_classes=len(pretrained.labels)),
-        "causal-lm": lambda: LanguageModelTask(pretrained.model),
-        "masked-lm": lambda: MaskedLMTask(pretrained.model),
-        "masked-autoencoder": lambda: MaskedAutoencoderTask(pretrained.model),
-    }
-    if pretrained.kind not in tasks:
-        raise ZooError(f"cannot evaluate a {pretrained.task} checkpoint")
-    task = tasks[pretrained.kind]()
+    task = task_for(pretrained)
     trainer = L.Trainer(
         accelerator="cpu",
         devices=1,
@@ -38,6 +28,24 @@ def evaluate(pretrained: Pretrained, datamodule: L.LightningDataModule, precisio
         enable_checkpointing=False,
     )
     return {name: float(value) for name, value in trainer.test(task, datamodule=datamodule, verbose=False)[0].items()}
+
+
+def task_for(pretrained: Pretrained) -> L.LightningModule:
+    """The task that scores ``pretrained``: a pretraining task with the loss settings its
+    checkpoint recorded (``objective`` in config.yaml: e.g. an MAE's mask ratio), so the loss
+    is the one its card reports."""
+    from zoo.tasks import ClassificationTask, LanguageModelTask, MaskedAutoencoderTask, MaskedLMTask
+
+    objective = pretrained.config.get("objective", {})
+    tasks = {
+        "classification": lambda: ClassificationTask(pretrained.model, num_classes=len(pretrained.labels)),
+        "causal-lm": lambda: LanguageModelTask(pretrained.model),
+        "masked-lm": lambda: MaskedLMTask(pretrained.model, **objective),
+        "masked-autoencoder": lambda: MaskedAutoencoderTask(pretrained.model, **objective),
+    }
+    if pretrained.kind not in tasks:
+        raise ZooError(f"cannot evaluate a {pretrained.task} checkpoint")
+    return tasks[pretrained.kind]()
 
 
 def held_out_data(pretrained: Pretrained, variant: str = "embedded") -> L.LightningDataModule | None:

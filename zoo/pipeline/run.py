@@ -184,6 +184,7 @@ def _export(cli, path: Path, metrics: dict, weights_dtype: str, command: str, pr
         weights_dtype,
         task=f"{data.preprocessing.kind}-{kind}",
         data_module=f"{type(data).__module__}.{type(data).__qualname__}",
+        objective=getattr(cli.model, "objective", None),
     )
 
 

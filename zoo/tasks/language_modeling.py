@@ -110,6 +110,11 @@ class MaskedLMTask(SeededEvalMasks, LanguageModelTask):
         super().__init__(model, optimizer, lr_scheduler)
         self.mask_id, self.num_special, self.mask_prob = mask_id, num_special, mask_prob
 
+    @property
+    def objective(self) -> dict:
+        """The loss's settings, recorded in the checkpoint so ``zoo.pipeline.evaluate`` scores it alike."""
+        return {"mask_id": self.mask_id, "num_special": self.num_special, "mask_prob": self.mask_prob}
+
     def prepare(self, batch: Batch, stage: str) -> tuple[Tensor, Tensor]:
         ids = field(batch, INPUT_IDS, "masked language modelling")
         generator = self.mask_generator(ids.device, stage)

@@ -58,6 +58,11 @@ class MaskedAutoencoderTask(SeededEvalMasks, StagedTask):
         self.model, self.mask_ratio, self.norm_pix_loss = model, mask_ratio, norm_pix_loss
         self.optimizer, self.lr_scheduler = optimizer, lr_scheduler
 
+    @property
+    def objective(self) -> dict:
+        """The loss's settings, recorded in the checkpoint so ``zoo.pipeline.evaluate`` scores it alike."""
+        return {"mask_ratio": self.mask_ratio, "norm_pix_loss": self.norm_pix_loss}
+
     def forward(self, x: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor, Tensor]:
         """Raw input -> (predicted (B, N, patch_dim), target (B, N, patch_dim), scored (B, N) bool:
         the dropped patches that are not padding)."""
