@@ -75,6 +75,6 @@ def test_every_transformer_recipe_is_paired():
     transformers = {r.name for r in RECIPES if r.name.startswith(("vit_", "cct_", "bert_", "gpt_", "ast_"))}
     pretraining_and_fine_tuning = {
         "bert_tiny_mlm_rotten_tomatoes.yaml", "bert_tiny_rotten_tomatoes.yaml", "bert_tiny_mlm_english.yaml",
-        "vit_tiny_mae_fashion_mnist.yaml", "gpt_tiny_english.yaml",
+        "vit_tiny_mae_fashion_mnist.yaml", "gpt_tiny_english.yaml", "ast_tiny_mae_tuxpaint_audio.yaml",
     }  # fmt: skip
     assert transformers - pretraining_and_fine_tuning == set(TWINS)

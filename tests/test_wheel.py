@@ -70,8 +70,9 @@ def test_wheel_install_loads_every_named_checkpoint(tmp_path):
         for name in {names!r}:
             model = zoo.load(name)
             p = model.preprocessing
-            if model.kind == "masked-autoencoder":  # an encoder to fine-tune: images -> (B, 1 + N, D) tokens
-                tokens = model.model.forward_features(torch.zeros(1, p.channels, p.size, p.size))
+            if model.kind == "masked-autoencoder":  # an encoder to fine-tune: inputs -> (B, 1 + N, D) tokens
+                x = torch.randn(1, p.sample_rate // 2) if p.kind == "audio" else torch.zeros(1, p.channels, p.size, p.size)
+                tokens = model.model.forward_features(x)
                 assert tokens.shape[-1] == model.model.head.embed_dim, name
             elif p.kind == "image":
                 assert model(torch.zeros(1, p.channels, p.size, p.size)).shape == (1, len(model.labels)), name

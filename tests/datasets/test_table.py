@@ -53,6 +53,7 @@ SHIPPED = {  # checkpoint -> the dataset its card was measured on
     "cnn-spoken-language": "spoken-language",
     "bert-tiny-english": "english-corpus",
     "vit-tiny-mae-fashion-mnist": "fashion-mnist",
+    "ast-tiny-mae-tuxpaint-audio": "tuxpaint-audio",
     "cct-tiny-fashion-mnist": "fashion-mnist",
     "gpt-tiny-english": "english-corpus",
 }

@@ -21,6 +21,7 @@ EXPECTED = {  # checkpoint -> its held-out datamodule (embedded, full); None: no
     "vit-tiny-mae-fashion-mnist": ("zoo.datasets.fashion_mnist.FashionMNISTDataModule",) * 2,
     "cct-tiny-fashion-mnist": ("zoo.datasets.fashion_mnist.FashionMNISTDataModule",) * 2,
     "gpt-tiny-english": ("zoo.datasets.english_corpus.EnglishCorpusDataModule",) * 2,
+    "ast-tiny-mae-tuxpaint-audio": (None, "zoo.datasets.tuxpaint_audio.TuxPaintAudioDataModule"),
 }
 
 
