@@ -156,3 +156,17 @@ def test_an_unknown_checkpoint_is_one_line_before_anything_runs(tmp_path, monkey
     with pytest.raises(SystemExit, match="--checkpoints bert-huge: not a checkpoint of text in .*transfer.yaml; add it"):
         transfer.main()
     assert not (tmp_path / "results.jsonl").exists()
+
+
+def test_a_text_cut_to_its_first_tokens_ends_at_a_token_boundary():
+    import text_truncation
+
+    from zoo.data.tokenizer import load_tokenizer
+    from zoo.hub.registry import resolve
+
+    tokenizer = load_tokenizer(resolve("bert-tiny-english")[0])
+    text = "Win a free holiday now, reply to claim your prize before Friday."
+    ids = tokenizer.encode(text, add_special_tokens=False).ids
+    three = text_truncation.cut(text, tokenizer, 3)
+    assert tokenizer.encode(three, add_special_tokens=False).ids == ids[:3] and text.startswith(three)
+    assert text_truncation.cut(text, tokenizer, None) == text == text_truncation.cut(text, tokenizer, len(ids))
