@@ -2,8 +2,9 @@
 
 from zoo.backbone.attention import KVCache, MultiHeadAttention
 from zoo.backbone.block import EncoderBlock
+from zoo.backbone.decoder_block import DecoderBlock
 from zoo.backbone.drop_path import DropPath
 from zoo.backbone.mlp import Mlp
 from zoo.backbone.transformer import Transformer
 
-__all__ = ["DropPath", "EncoderBlock", "KVCache", "Mlp", "MultiHeadAttention", "Transformer"]
+__all__ = ["DecoderBlock", "DropPath", "EncoderBlock", "KVCache", "Mlp", "MultiHeadAttention", "Transformer"]
