@@ -149,6 +149,7 @@ class MultiHeadAttention(nn.Module):
         causal: bool = False,
         kv_cache: KVCache | None = None,
         need_weights: bool = False,
+        context_kv: tuple[Tensor, Tensor] | None = None,
     ) -> Tensor | tuple[Tensor, Tensor]:
         """Attend from ``x`` (B, Nq, D) to ``context`` (B, Nk, D), or to ``x`` itself.
 
@@ -159,11 +160,16 @@ class MultiHeadAttention(nn.Module):
             causal: each query sees only keys at its position or before.
             kv_cache: self-attention cache; new keys/values are appended and all are attended.
             need_weights: also return the (B, H, Nq, Nk) attention weights.
+            context_kv: ``context``'s keys and values as :meth:`project_context` gave them, in
+                its place: a decoder projects its source once, not at every step.
 
         Returns:
             (B, Nq, D), or ((B, Nq, D), (B, H, Nq, Nk)) when ``need_weights``.
         """
-        q, k, v = self._project(x, context)  # each (B, H, N, Dh)
+        if context_kv is not None:
+            q, (k, v) = self._project_queries(x), context_kv
+        else:
+            q, k, v = self._project(x, context)  # each (B, H, N, Dh)
         if kv_cache is not None:
             k, v = kv_cache.update(k, v)
         drop = self.attn_drop if self.training else 0.0
@@ -179,20 +185,29 @@ class MultiHeadAttention(nn.Module):
         out = self.proj_drop(self.proj(out))
         return (out, weights) if need_weights else out
 
+    def project_context(self, context: Tensor) -> tuple[Tensor, Tensor]:
+        """Cross-attention's keys and values of ``context`` (B, Nk, D): each (B, H, Nk, Dh)."""
+        B, Nk, D = context.shape
+        w_kv = self.qkv.weight[D:]
+        b_kv = self.qkv.bias[D:] if self.qkv.bias is not None else None
+        kv = F.linear(context, w_kv, b_kv).reshape(B, Nk, 2, self.num_heads, self.head_dim)
+        k, v = kv.permute(2, 0, 3, 1, 4).unbind(0)  # (B, H, Nk, Dh) each
+        return k, v
+
+    def _project_queries(self, x: Tensor) -> Tensor:
+        """Cross-attention's queries of ``x`` (B, Nq, D): (B, H, Nq, Dh)."""
+        B, Nq, D = x.shape
+        b_q = self.qkv.bias[:D] if self.qkv.bias is not None else None
+        return F.linear(x, self.qkv.weight[:D], b_q).reshape(B, Nq, self.num_heads, self.head_dim).transpose(1, 2)
+
     def _project(self, x: Tensor, context: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
         """Project to per-head q (B, H, Nq, Dh) and k, v (B, H, Nk, Dh)."""
-        B, Nq, D = x.shape
+        B, Nq, _ = x.shape
         if context is None:
             qkv = self.qkv(x).reshape(B, Nq, 3, self.num_heads, self.head_dim)
             q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # (B, H, N, Dh) each
             return q, k, v
-        w_q, w_kv = self.qkv.weight.split([D, 2 * D])
-        b_q, b_kv = self.qkv.bias.split([D, 2 * D]) if self.qkv.bias is not None else (None, None)
-        q = F.linear(x, w_q, b_q).reshape(B, Nq, self.num_heads, self.head_dim).transpose(1, 2)
-        Nk = context.shape[1]
-        kv = F.linear(context, w_kv, b_kv).reshape(B, Nk, 2, self.num_heads, self.head_dim)
-        k, v = kv.permute(2, 0, 3, 1, 4).unbind(0)  # (B, H, Nk, Dh) each
-        return q, k, v
+        return (self._project_queries(x), *self.project_context(context))
 
 
 def _attention_with_weights(

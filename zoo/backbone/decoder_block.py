@@ -58,6 +58,7 @@ class DecoderBlock(nn.Module):
         key_padding_mask: Tensor | None = None,
         memory_padding_mask: Tensor | None = None,
         kv_cache: KVCache | None = None,
+        memory_kv: tuple[Tensor, Tensor] | None = None,
     ) -> Tensor:
         """(B, N, D) targets, (B, M, D) memory -> (B, N, D).
 
@@ -67,12 +68,14 @@ class DecoderBlock(nn.Module):
             key_padding_mask: (B, N) bool, True at padded targets.
             memory_padding_mask: (B, M) bool, True at padded source tokens.
             kv_cache: the self-attention's cache for step-by-step decoding.
+            memory_kv: ``cross_attn.project_context(memory)``, computed once per source: the
+                memory's keys and values, used in place of projecting it again.
         """
         residual = self.drop_path
         if self.norm_first:
             x = x + residual(self.attn(self.norm1(x), None, key_padding_mask, True, kv_cache))
-            x = x + residual(self.cross_attn(self.cross_norm(x), memory, memory_padding_mask))
+            x = x + residual(self.cross_attn(self.cross_norm(x), memory, memory_padding_mask, context_kv=memory_kv))
             return x + residual(self.mlp(self.norm2(x)))
         x = self.norm1(x + residual(self.attn(x, None, key_padding_mask, True, kv_cache)))
-        x = self.cross_norm(x + residual(self.cross_attn(x, memory, memory_padding_mask)))
+        x = self.cross_norm(x + residual(self.cross_attn(x, memory, memory_padding_mask, context_kv=memory_kv)))
         return self.norm2(x + residual(self.mlp(x)))

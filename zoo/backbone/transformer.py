@@ -58,7 +58,7 @@ class Transformer(nn.Module):
             for rate in rates
         )
         self.norm = nn.LayerNorm(embed_dim, eps=norm_eps) if norm_first else nn.Identity()
-        self.apply(_init_weights)
+        self.apply(init_weights)
 
     def forward(
         self,
@@ -143,7 +143,7 @@ def take_indices(depth: int, indices: int | Sequence[int] | None) -> set[int]:
     return {i % depth for i in indices}
 
 
-def _init_weights(module: nn.Module) -> None:
+def init_weights(module: nn.Module) -> None:
     """ViT/BERT initialisation: truncated normal (std 0.02) linear weights, zero biases."""
     if isinstance(module, nn.Linear):
         nn.init.trunc_normal_(module.weight, std=0.02)

@@ -1,10 +1,11 @@
-"""The decoder block against torch's nn.TransformerDecoderLayer, in both norm placements."""
+"""The decoder block and stack against torch's nn.TransformerDecoderLayer / TransformerDecoder,
+in both norm placements, and step-by-step decoding through both caches."""
 
 import pytest
 import torch
 from torch import nn
 
-from zoo.backbone import DecoderBlock, EncoderBlock
+from zoo.backbone import DecoderBlock, EncoderBlock, TransformerDecoder
 
 B, N, M, D, H = 2, 5, 7, 32, 4
 
@@ -57,3 +58,35 @@ def test_an_encoder_blocks_weights_load_into_its_self_attention_and_mlp():
     missing, unexpected = decoder.load_state_dict(encoder.state_dict(), strict=False)
     assert unexpected == [] and {k.split(".")[0] for k in missing} == {"cross_norm", "cross_attn"}
     torch.testing.assert_close(decoder.attn.qkv.weight, encoder.attn.qkv.weight)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_the_stack_matches_torch_transformer_decoder(norm_first):
+    torch.manual_seed(0)
+    ours = TransformerDecoder(D, depth=2, num_heads=H, mlp_ratio=2.0, norm_first=norm_first, act_layer=nn.ReLU).eval()
+    layers = [torch_twin(block, "relu") for block in ours.blocks]
+    norm = None
+    if norm_first:
+        norm = nn.LayerNorm(D)
+        norm.load_state_dict(ours.norm.state_dict())
+    x, memory = torch.randn(B, N, D), torch.randn(B, M, D)
+    memory_pad = torch.zeros(B, M, dtype=torch.bool)
+    memory_pad[1, 5:] = True
+    h = x
+    for layer in layers:
+        h = layer(h, memory, tgt_mask=torch.ones(N, N, dtype=torch.bool).triu(1), tgt_is_causal=True,
+                  memory_key_padding_mask=memory_pad)  # fmt: skip
+    expected = norm(h) if norm is not None else h
+    torch.testing.assert_close(ours(x, memory, memory_padding_mask=memory_pad), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_decoding_step_by_step_with_both_caches_gives_the_full_passs_outputs():
+    torch.manual_seed(0)
+    decoder = TransformerDecoder(D, depth=2, num_heads=H).eval()
+    x, memory = torch.randn(B, N, D), torch.randn(B, M, D)
+    memory_pad = torch.zeros(B, M, dtype=torch.bool)
+    memory_pad[0, 3:] = True
+    full = decoder(x, memory, memory_padding_mask=memory_pad)
+    caches, memory_kvs = decoder.make_kv_caches(B, N), decoder.project_memory(memory)  # the source projected once
+    steps = [decoder(x[:, i : i + 1], memory, None, memory_pad, caches, memory_kvs) for i in range(N)]
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=1e-5, rtol=1e-5)
