@@ -1,0 +1,85 @@
+"""The encoder-decoder model: nn.Transformer's numbers where the layouts agree, shared and tied
+embeddings, and cached decoding equal to teacher forcing."""
+
+import pytest
+import torch
+from torch import nn
+
+from zoo.backbone import Transformer, TransformerDecoder
+from zoo.errors import ZooError
+from zoo.frontends.text import TokenEmbed
+from zoo.heads.lm import LMHead
+from zoo.models.encoder_decoder import EncoderDecoderModel
+
+V, D, H, S, T = 50, 32, 4, 7, 5
+
+
+def model(norm_first=True, share=True, source_vocab=V) -> EncoderDecoderModel:
+    return EncoderDecoderModel(
+        TokenEmbed(source_vocab, D, max_len=16), Transformer(D, 2, H, mlp_ratio=2.0, norm_first=norm_first),
+        TokenEmbed(V, D, max_len=16), TransformerDecoder(D, 2, H, mlp_ratio=2.0, norm_first=norm_first),
+        LMHead(D, V, bias=False), share_embeddings=share,
+    ).eval()  # fmt: skip
+
+
+def copy_attention(theirs: nn.MultiheadAttention, mine) -> None:
+    theirs.in_proj_weight.copy_(mine.qkv.weight)
+    theirs.in_proj_bias.copy_(mine.qkv.bias)
+    theirs.out_proj.load_state_dict(mine.proj.state_dict())
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # torch: no nested tensors with pre-norm
+def test_pre_norm_matches_nn_transformer_with_copied_weights():
+    """nn.Transformer always ends both stacks in a LayerNorm: our pre-norm layout."""
+    torch.manual_seed(0)
+    ours = model()
+    ref = nn.Transformer(D, H, 2, 2, dim_feedforward=2 * D, dropout=0.0, activation="gelu", batch_first=True,
+                         norm_first=True).eval()  # fmt: skip
+    with torch.no_grad():
+        for layer, block in zip(ref.encoder.layers, ours.encoder.blocks):
+            copy_attention(layer.self_attn, block.attn)
+            for theirs, mine in ((layer.linear1, block.mlp.fc1), (layer.linear2, block.mlp.fc2),
+                                 (layer.norm1, block.norm1), (layer.norm2, block.norm2)):  # fmt: skip
+                theirs.load_state_dict(mine.state_dict())
+        for layer, block in zip(ref.decoder.layers, ours.decoder.blocks):
+            copy_attention(layer.self_attn, block.attn)
+            copy_attention(layer.multihead_attn, block.cross_attn)
+            for theirs, mine in ((layer.linear1, block.mlp.fc1), (layer.linear2, block.mlp.fc2),
+                                 (layer.norm1, block.norm1), (layer.norm2, block.cross_norm),
+                                 (layer.norm3, block.norm2)):  # fmt: skip
+                theirs.load_state_dict(mine.state_dict())
+        ref.encoder.norm.load_state_dict(ours.encoder.norm.state_dict())
+        ref.decoder.norm.load_state_dict(ours.decoder.norm.state_dict())
+    source, target = torch.randint(1, V, (2, S)), torch.randint(1, V, (2, T))
+    source[1, 5:] = 0  # padding (pad id 0)
+    memory, memory_padding = ours.encode(source)
+    expected = ref(ours.source_frontend(source), ours.target_frontend(target),
+                   tgt_mask=torch.ones(T, T, dtype=torch.bool).triu(1), tgt_is_causal=True,
+                   src_key_padding_mask=memory_padding, memory_key_padding_mask=memory_padding)  # fmt: skip
+    torch.testing.assert_close(ours.decode(target, memory, memory_padding), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_one_embedding_serves_source_target_and_generator():
+    shared = model(share=True)
+    weights = {shared.source_frontend.embedding.weight.data_ptr(), shared.target_frontend.embedding.weight.data_ptr(),
+               shared.generator.decoder.weight.data_ptr()}  # fmt: skip
+    assert len(weights) == 1
+    apart = model(share=False)  # the generator is still tied to the target embedding
+    assert apart.source_frontend.embedding.weight.data_ptr() != apart.target_frontend.embedding.weight.data_ptr()
+    assert apart.generator.decoder.weight.data_ptr() == apart.target_frontend.embedding.weight.data_ptr()
+    with pytest.raises(ZooError, match=r"share_embeddings needs one vocabulary: the source embeds \(60, 32\)"):
+        model(share=True, source_vocab=60)
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_cached_decoding_gives_teacher_forcings_logits(norm_first):
+    torch.manual_seed(0)
+    m = model(norm_first=norm_first)
+    source, target = torch.randint(1, V, (2, S)), torch.randint(1, V, (2, T))
+    source[0, 4:] = 0
+    forced = m(source, target)  # (B, T, V)
+    memory, padding = m.encode(source)
+    caches, memory_kvs = m.decoder.make_kv_caches(2, T), m.decoder.project_memory(memory)
+    steps = [m.generator(m.decode(target[:, i : i + 1], memory, padding, caches, memory_kvs, offset=i)) for i in range(T)]
+    assert forced.shape == (2, T, V)
+    torch.testing.assert_close(torch.cat(steps, dim=1), forced, atol=1e-5, rtol=1e-5)
