@@ -12,6 +12,11 @@ Every strategy feeds the prompt once through the model's decoding state (a key/v
 step instead runs the model on the whole sequence and keeps the last position (O(n^2)): the
 reference path. Both go through the same selection code, so they choose the same tokens.
 
+An encoder-decoder model decodes through the same functions: ``translate`` encodes the
+sources once and wraps the model as an ``AutoregressiveModel`` over targets
+(``zoo.models.encoder_decoder.SourceConditioned``), whose state also holds each decoder block's
+cross-attention keys and values of the sources, projected once.
+
 Decoding runs under ``torch.inference_mode``: the ids it returns are inference tensors, so
 ``.clone()`` them before feeding them to a model that records gradients.
 """
@@ -19,7 +24,7 @@ Decoding runs under ``torch.inference_mode``: the ids it returns are inference t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import torch
 import torch.nn.functional as F
@@ -27,6 +32,9 @@ from torch import Tensor
 
 from zoo.contracts import AutoregressiveModel
 from zoo.errors import ZooError
+
+if TYPE_CHECKING:
+    from zoo.models.encoder_decoder import EncoderDecoderModel
 
 
 def generate(
@@ -73,6 +81,61 @@ def generate(
             use_cache=use_cache,
         )
     raise ZooError(f"strategy must be 'greedy', 'sample' or 'beam', got {strategy!r}")
+
+
+@torch.inference_mode()
+def translate(
+    model: EncoderDecoderModel,
+    source: Tensor,
+    *,
+    bos_id: int,
+    eos_id: int,
+    strategy: Literal["greedy", "beam"] = "beam",
+    num_beams: int = 4,
+    length_penalty: float = 1.0,
+    max_len_a: float = 1.5,
+    max_len_b: int = 10,
+    use_cache: bool = True,
+) -> Tensor:
+    """(B, S) source ids, padded with the source front-end's pad id -> (B, 1 + L) target ids:
+    ``bos_id``, then the decoded tokens, rows padded with ``eos_id`` after their own.
+
+    The encoder runs once for the batch. At most ``max_len_a * S + max_len_b`` tokens are
+    decoded, S the longest source's real length (fairseq's ``--max-len-a/--max-len-b``), and
+    never past the target front-end's context.
+
+    Length penalty (beam search): a finished hypothesis is ranked by its summed
+    log-probability divided by ``|Y| ** length_penalty``, |Y| its tokens after BOS, EOS
+    included. Log-probabilities are negative, so dividing by a larger number raises the score:
+    ``length_penalty > 0`` favours LONGER translations, ``0`` ranks by raw log-probability
+    (which favours short ones), ``< 0`` favours shorter ones still. This is Hugging Face's
+    convention (fairseq's ``--lenpen`` is the same exponent); GNMT's ((5 + |Y|) / 6) ** alpha
+    differs in scale, not in direction.
+
+    Args:
+        model: a ``zoo.models.EncoderDecoderModel``, in whatever train/eval mode it is in.
+        source: (B, S) int64 ids.
+        bos_id, eos_id: the target's begin- and end-of-sequence ids.
+        strategy: "greedy" or "beam".
+        num_beams, length_penalty: beam search's (see ``beam_search``).
+        max_len_a, max_len_b: the length limit relative to the source.
+        use_cache: decode through the caches; False recomputes every step (the reference path).
+    """
+    from zoo.models.encoder_decoder import SourceConditioned
+
+    if source.dim() != 2 or source.numel() == 0:
+        raise ZooError(f"source must be (B, S) token ids with B, S >= 1, got shape {tuple(source.shape)}")
+    padding = model.source_frontend.padding_mask(source)
+    longest = source.shape[1] if padding is None else int((~padding).sum(dim=1).max())
+    max_new_tokens = int(max_len_a * longest + max_len_b)
+    prompt = torch.full((source.shape[0], 1), bos_id, dtype=torch.long, device=source.device)
+    conditioned = SourceConditioned(model, source)
+    if strategy == "greedy":
+        return greedy(conditioned, prompt, max_new_tokens, eos_id=eos_id, use_cache=use_cache)
+    if strategy == "beam":
+        return beam_search(conditioned, prompt, max_new_tokens, num_beams=num_beams, length_penalty=length_penalty,
+                           eos_id=eos_id, use_cache=use_cache)  # fmt: skip
+    raise ZooError(f"strategy must be 'greedy' or 'beam' for translation, got {strategy!r}")
 
 
 @torch.inference_mode()

@@ -83,3 +83,51 @@ def test_cached_decoding_gives_teacher_forcings_logits(norm_first):
     steps = [m.generator(m.decode(target[:, i : i + 1], memory, padding, caches, memory_kvs, offset=i)) for i in range(T)]
     assert forced.shape == (2, T, V)
     torch.testing.assert_close(torch.cat(steps, dim=1), forced, atol=1e-5, rtol=1e-5)
+
+
+def sources() -> torch.Tensor:
+    """Two sources of different lengths, the shorter padded (pad id 0)."""
+    torch.manual_seed(1)
+    source = torch.randint(3, V, (2, S))
+    source[1, 4:] = 0
+    return source
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "beam"])
+def test_cached_and_uncached_translation_choose_the_same_tokens(strategy):
+    from zoo.generation import translate
+
+    torch.manual_seed(0)
+    m = model()
+    cached = translate(m, sources(), bos_id=1, eos_id=2, strategy=strategy, num_beams=3)
+    uncached = translate(m, sources(), bos_id=1, eos_id=2, strategy=strategy, num_beams=3, use_cache=False)
+    assert torch.equal(cached, uncached) and (cached[:, 0] == 1).all()
+    assert cached.shape[1] <= 1 + int(1.5 * S + 10)  # the limit follows the longest source
+
+
+def test_the_encoder_and_the_sources_keys_and_values_are_computed_once(monkeypatch):
+    from zoo.backbone.attention import MultiHeadAttention
+    from zoo.generation import translate
+
+    m, calls = model(), {"encoder": 0, "project_context": 0}
+    m.encoder.register_forward_hook(lambda *_: calls.__setitem__("encoder", calls["encoder"] + 1))
+    project = MultiHeadAttention.project_context
+
+    def counted(self, context):
+        calls["project_context"] += 1
+        return project(self, context)
+
+    monkeypatch.setattr(MultiHeadAttention, "project_context", counted)
+    out = translate(m, sources(), bos_id=1, eos_id=2, num_beams=2, max_len_a=0, max_len_b=6)
+    assert out.shape[1] > 2  # several steps were decoded
+    assert calls == {"encoder": 1, "project_context": len(m.decoder.blocks)}
+
+
+def test_a_padded_source_translates_as_it_does_alone():
+    from zoo.generation import translate
+
+    torch.manual_seed(0)
+    m, source = model(), sources()
+    both = translate(m, source, bos_id=1, eos_id=2, strategy="greedy", max_len_a=0, max_len_b=6)
+    alone = translate(m, source[1:, :4], bos_id=1, eos_id=2, strategy="greedy", max_len_a=0, max_len_b=6)
+    assert torch.equal(both[1, : alone.shape[1]], alone[0])

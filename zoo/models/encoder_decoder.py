@@ -8,6 +8,8 @@ composition is the Annotated Transformer's ``EncoderDecoder``. The encoder is th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from torch import Tensor, nn
 
 from zoo.backbone import Transformer, TransformerDecoder
@@ -87,3 +89,64 @@ class EncoderDecoderModel(nn.Module):
         """(B, S) source ids, (B, T) target ids (shifted right: they start with BOS) -> (B, T, V) logits."""
         memory, memory_padding = self.encode(source)
         return self.generator(self.decode(target, memory, memory_padding))
+
+
+@dataclass
+class DecodingState:
+    """What step-by-step decoding of :class:`SourceConditioned` keeps: each decoder block's
+    self-attention cache and cross-attention keys/values, and the memory and its padding mask,
+    one row per hypothesis (beam search reorders all of them together)."""
+
+    kv_caches: list[KVCache]
+    memory_kvs: list[tuple[Tensor, Tensor]]
+    memory: Tensor
+    memory_padding_mask: Tensor | None
+
+
+class SourceConditioned:
+    """An ``EncoderDecoderModel`` with its (B, S) source encoded once: an
+    ``AutoregressiveModel`` over target ids, so ``zoo.generation``'s greedy and beam search
+    decode it as they decode a ``CausalLM``.
+
+    ``init_state`` projects the memory's cross-attention keys and values once per source; each
+    step then runs the decoder on the newest ids only. A call on (B * k, N) ids (the uncached
+    path, or k beams a source) reads source ``i // k`` for row ``i``, the layout beam search keeps.
+    """
+
+    def __init__(self, model: EncoderDecoderModel, source: Tensor) -> None:
+        self.model = model
+        self.memory, self.memory_padding_mask = model.encode(source)
+
+    @property
+    def max_len(self) -> int:
+        return self.model.target_frontend.max_len
+
+    def __call__(self, ids: Tensor) -> Tensor:
+        """(B * k, N) target ids -> (B * k, N, V) logits, decoded from scratch."""
+        k = ids.shape[0] // self.memory.shape[0]
+        padding = None if self.memory_padding_mask is None else self.memory_padding_mask.repeat_interleave(k, dim=0)
+        return self.model.generator(self.model.decode(ids, self.memory.repeat_interleave(k, dim=0), padding))
+
+    def init_state(self, batch_size: int, max_len: int) -> DecodingState:
+        if batch_size != self.memory.shape[0]:
+            raise ZooError(f"decoding {batch_size} targets for {self.memory.shape[0]} sources; give one prompt a source")
+        decoder = self.model.decoder
+        caches = decoder.make_kv_caches(batch_size, max_len, self.memory.dtype)
+        return DecodingState(caches, decoder.project_memory(self.memory), self.memory, self.memory_padding_mask)
+
+    def decode_step(self, ids: Tensor, state: DecodingState) -> Tensor:
+        """(B, n) ids after those ``state`` has seen -> (B, n, V) logits; extends ``state``."""
+        offset = state.kv_caches[0].length
+        tokens = self.model.decode(
+            ids, state.memory, state.memory_padding_mask, state.kv_caches, state.memory_kvs, offset
+        )
+        return self.model.generator(tokens)
+
+    def reorder_state(self, state: DecodingState, index: Tensor) -> None:
+        """Keep hypotheses ``index`` (B',): caches, cross-attention keys/values and memory alike."""
+        for cache in state.kv_caches:
+            cache.reorder(index)
+        state.memory_kvs = [(k.index_select(0, index), v.index_select(0, index)) for k, v in state.memory_kvs]
+        state.memory = state.memory.index_select(0, index)
+        if state.memory_padding_mask is not None:
+            state.memory_padding_mask = state.memory_padding_mask.index_select(0, index)
