@@ -38,3 +38,29 @@ class WarmupCosineLR(LambdaLR):
             return (step + 1) / self.warmup_steps
         progress = min(1.0, (step - self.warmup_steps) / max(1, self.total_steps - self.warmup_steps))
         return self.min_lr_ratio + (1 - self.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+class InverseSqrtLR(LambdaLR):
+    """The 2017 paper's schedule: linear warm-up to the base LR over ``warmup_steps``, then
+    decay with the inverse square root of the step.
+
+    The paper's ``lrate = d_model**-0.5 * min(step**-0.5, step * warmup**-1.5)`` is this with
+    base LR ``d_model**-0.5 * warmup**-0.5`` (the peak, reached at ``warmup_steps``: 7.0e-4 for
+    d_model 512 and 4,000 steps). It does not depend on the run's length, so ``total_steps``
+    is accepted (the factory signature every schedule shares) and unused.
+
+    Args:
+        optimizer: the optimiser whose learning rates are scheduled.
+        total_steps: unused.
+        warmup_steps: steps of linear warm-up (the paper: 4,000).
+    """
+
+    def __init__(self, optimizer: Optimizer, total_steps: int = 0, warmup_steps: int = 4000) -> None:
+        if warmup_steps < 1:
+            raise ValueError(f"warmup_steps must be >= 1, got {warmup_steps}")
+        self.warmup_steps = warmup_steps
+        super().__init__(optimizer, self.lr_factor)
+
+    def lr_factor(self, step: int) -> float:
+        step = step + 1  # the paper counts from 1
+        return min(step / self.warmup_steps, math.sqrt(self.warmup_steps / step))
