@@ -7,10 +7,11 @@
 | audio classification   | ``audio`` (B, T) float zero-padded, ``label`` (B,)                |
 | causal language model  | ``input_ids`` (B, N), ``target_ids`` (B, N) (``IGNORE``: no loss) |
 | masked language model  | ``input_ids`` (B, N) right-padded (the task chooses the masks)    |
+| translation            | ``source_ids`` (B, S), ``target_ids`` (B, T): BOS y EOS, padded   |
 
 A dataset's ``__getitem__`` returns one example as the same dict without the batch axis
 (``{"image": (C, H, W), "label": int}``); :func:`collate` batches them. Later batches (a
-translation pair, a clip with video, audio and text, any of them missing) add fields here.
+clip with video, audio and text, any of them missing) add fields here.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ AUDIO = "audio"
 INPUT_IDS = "input_ids"
 LABEL = "label"
 TARGET_IDS = "target_ids"
+SOURCE_IDS = "source_ids"  # a translation's source sentence
 INPUTS = (IMAGE, AUDIO, INPUT_IDS)  # what a unimodal model reads: exactly one per batch
 IGNORE = -100  # cross-entropy's ignore_index: a target that carries no loss
 
