@@ -82,8 +82,18 @@ def waveforms(batch: int, length: int, generator: torch.Generator) -> Tensor:
     return 0.1 * torch.randn(batch, length, generator=generator)  # no exact zeros: no padding
 
 
+def pairs(batch: int, length: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    """(source ids, target ids) of a translation model, the target ``length`` long."""
+    return ids(batch, length + 2, generator), ids(batch, length, generator)
+
+
 # modality -> (raw input maker, a short and a long length within the micro models' limits)
-INPUTS = {"image": (images, 0, 0), "text": (ids, 7, 10), "audio": (waveforms, 4000, 8000)}
+INPUTS = {"image": (images, 0, 0), "text": (ids, 7, 10), "audio": (waveforms, 4000, 8000), "pair": (pairs, 7, 10)}
+
+
+def call(model: nn.Module, x: Tensor | tuple[Tensor, ...]) -> Tensor:
+    """``model(x)``, or ``model(*x)`` for a model of several inputs (a translation's pair)."""
+    return model(*x) if isinstance(x, tuple) else model(x)
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,7 @@ class Case:
 
     @property
     def modality(self) -> str:
-        return self.task.split("-", 1)[0]
+        return "pair" if self.task == "text-translation" else self.task.split("-", 1)[0]
 
     @property
     def short(self) -> int:
@@ -176,6 +186,13 @@ CASES = {
     "lstm": Case(rnn_classifier("lstm"), "text-classification", True),
     "gru": Case(rnn_classifier("gru"), "text-classification", True),
     "bilstm": Case(rnn_classifier("lstm", bidirectional=True), "text-classification", True),
+    "encoder-decoder": Case(
+        part("zoo.models.encoder_decoder.EncoderDecoderModel", source_frontend=TEXT, encoder=BACKBONE,
+             target_frontend=TEXT, decoder=part("zoo.backbone.decoder.TransformerDecoder", embed_dim=D, depth=2,
+                                                num_heads=2), generator=LM_HEAD, share_embeddings=True),
+        "text-translation",
+        False,
+    ),  # fmt: skip
     "lstm-lm": Case(
         part("zoo.baselines.rnn.RNNLanguageModel", vocab_size=V, embed_dim=8, hidden_size=12, num_layers=1),
         "text-causal-lm",
@@ -223,7 +240,7 @@ def test_the_model_offers_its_declared_surfaces(name):
 def test_forward_shape(name):
     case, model = CASES[name], CASES[name].build().eval()
     x = case.input()
-    out = model(x)
+    out = call(model, x)
     if name in CLASSIFIERS:
         assert out.shape == (B, C)
     else:
@@ -234,7 +251,7 @@ def test_forward_shape(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_backward_reaches_every_trainable_parameter(name):
     case, model = CASES[name], CASES[name].build().train()
-    model(case.input()).float().square().mean().backward()  # no parameter is exempt today
+    call(model, case.input()).float().square().mean().backward()  # no parameter is exempt today
     missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
     assert not missing, f"no gradient reaches {missing}"
     assert all(torch.isfinite(p.grad).all() for p in model.parameters())
@@ -288,7 +305,7 @@ def test_a_checkpoint_round_trip_gives_identical_outputs(name, tmp_path):
     export(case, model, labels, tmp_path / "ck")
     loaded = zoo.load(tmp_path / "ck")
     x = case.input()
-    assert torch.equal(loaded(x), model(x))
+    assert torch.equal(call(loaded, x), call(model, x))
     assert loaded.report.reinitialised == [] and loaded.labels == (labels or [])
 
 

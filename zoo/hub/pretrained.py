@@ -50,8 +50,9 @@ class Pretrained(nn.Module):
         self.config, self.metrics, self.card = config, metrics or {}, card
         self.report = report
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.model(x)
+    def forward(self, *inputs: Tensor) -> Tensor:
+        """The model's output for its inputs: one tensor, or (source, target) ids of a translation model."""
+        return self.model(*inputs)
 
     @property
     def task(self) -> str:

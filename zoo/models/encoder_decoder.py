@@ -60,6 +60,13 @@ class EncoderDecoderModel(nn.Module):
         if isinstance(generator, TiedHead) and generator.tie_weights:
             generator.tie_to(target_frontend.get_input_embeddings())
 
+    def layer_groups(self) -> list[nn.Module]:
+        """Everything before the generator, input to output (for freezing): the source
+        front-end, each encoder block and its final norm, the target front-end, each decoder
+        block and its final norm."""
+        encoder, decoder = self.encoder, self.decoder
+        return [self.source_frontend, *encoder.blocks, encoder.norm, self.target_frontend, *decoder.blocks, decoder.norm]
+
     def encode(self, source: Tensor) -> tuple[Tensor, Tensor | None]:
         """(B, S) source ids -> the (B, S, D) memory and its (B, S) padding mask (True = pad)."""
         padding = self.source_frontend.padding_mask(source)
