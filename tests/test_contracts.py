@@ -187,12 +187,18 @@ CASES = {
     "gru": Case(rnn_classifier("gru"), "text-classification", True),
     "bilstm": Case(rnn_classifier("lstm", bidirectional=True), "text-classification", True),
     "encoder-decoder": Case(
-        part("zoo.models.encoder_decoder.EncoderDecoderModel", source_frontend=TEXT, encoder=BACKBONE,
-             target_frontend=TEXT, decoder=part("zoo.backbone.decoder.TransformerDecoder", embed_dim=D, depth=2,
-                                                num_heads=2), generator=LM_HEAD, share_embeddings=True),
+        part(
+            "zoo.models.encoder_decoder.EncoderDecoderModel",
+            source_frontend=TEXT,
+            encoder=BACKBONE,
+            target_frontend=TEXT,
+            decoder=part("zoo.backbone.decoder.TransformerDecoder", embed_dim=D, depth=2, num_heads=2),
+            generator=LM_HEAD,
+            share_embeddings=True,
+        ),
         "text-translation",
         False,
-    ),  # fmt: skip
+    ),
     "lstm-lm": Case(
         part("zoo.baselines.rnn.RNNLanguageModel", vocab_size=V, embed_dim=8, hidden_size=12, num_layers=1),
         "text-causal-lm",
