@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
+import shutil
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
 import lightning as L
+import soundfile as sf
 from torch.utils.data import DataLoader
 
 from zoo.data.audio_folder import AudioFolderDataModule
 from zoo.data.cache import data_home
 from zoo.data.preprocessing.audio import AudioPreprocessing
 from zoo.errors import ZooError
+
+SAMPLE_RATE = 16_000  # the prepared clips' rate
+
+
+def write_audio_folder(
+    out: Path, clips: Sequence[tuple[Path, str, str, str]], labels: Sequence[str]
+) -> Counter[tuple[str, str]]:
+    """Write each (recording, split, label, name) as 16 kHz FLAC at ``out/<split>/<label>/<name>.flac``,
+    every split holding every label's folder, so each split reads with the same labels. All of
+    it goes to ``out.tmp`` first, renamed to ``out`` once written: an interrupted run leaves no
+    half folder. Returns the clips per (split, label)."""
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    load = AudioPreprocessing(SAMPLE_RATE, max_seconds=60.0).load
+    counts: Counter[tuple[str, str]] = Counter()
+    for path, split, label, name in clips:
+        target = tmp / split / label / f"{name}.flac"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(target, load(path).clamp(-1, 1).numpy(), SAMPLE_RATE, format="FLAC", subtype="PCM_16")
+        counts[split, label] += 1
+    for split in ("train", "val", "test"):
+        for label in labels:
+            (tmp / split / label).mkdir(parents=True, exist_ok=True)
+    tmp.replace(out)
+    return counts
 
 
 class PreparedAudioDataModule(L.LightningDataModule):
@@ -44,6 +75,14 @@ class PreparedAudioDataModule(L.LightningDataModule):
         self.preprocessing = AudioPreprocessing(sample_rate, max_seconds)
         self.batch_size, self.num_workers = batch_size, num_workers
         self.folder: AudioFolderDataModule | None = None  # the prepared audio folder, read by setup()
+
+    @classmethod
+    def held_out_for(cls, preprocessing: AudioPreprocessing, variant: str) -> PreparedAudioDataModule | None:
+        """The prepared test clips for ``full``, at the model's rate and clip length; None for
+        ``embedded``: the recordings are GPL-2, never embedded."""
+        if variant == "embedded":
+            return None
+        return cls(preprocessing.sample_rate, preprocessing.max_seconds)
 
     def counts(self, before_setup: str) -> str:
         """"N train, N val, N test" once set up; ``before_setup`` until then."""

@@ -24,21 +24,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
-from collections import Counter
 from pathlib import Path
-
-import soundfile as sf
 
 from zoo.data.cache import data_home
 from zoo.data.preprocessing.audio import AudioPreprocessing
-from zoo.datasets.prepared_audio import PreparedAudioDataModule
+from zoo.datasets.prepared_audio import PreparedAudioDataModule, write_audio_folder
 from zoo.errors import ZooError
 
 LANGUAGES = ("be", "bg", "ca", "da", "el", "es", "fr", "ro", "ru")
 DEBIAN_STAMPS = Path("/usr/share/tuxpaint/stamps")
 PREPARE = "zoo data prepare spoken-language (needs: apt install tuxpaint-stamps-default)"
-SAMPLE_RATE = 16_000
 _DESC = re.compile(r"^(?P<stamp>.+)_desc_(?P<lang>[a-z]+)\.ogg$")
 
 
@@ -77,17 +72,11 @@ def prepare(source: Path | None = None) -> Path:
     recordings = find_recordings(source)
     if not recordings:
         raise ZooError(f"{source} holds no <stamp>_desc_<lang>.ogg recordings in {', '.join(LANGUAGES)}")
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    load = AudioPreprocessing(SAMPLE_RATE, max_seconds=60.0).load
-    counts: Counter[tuple[str, str]] = Counter()
-    for path, stamp, lang, digest in recordings:
-        split = split_of(stamp)
-        target = tmp / split / lang / f"{stamp}-{digest[:8]}.flac"  # one stamp name may hold two recordings
-        target.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(target, load(path).clamp(-1, 1).numpy(), SAMPLE_RATE, format="FLAC", subtype="PCM_16")
-        counts[split, lang] += 1
-    tmp.replace(out)
+    clips = [
+        (path, split_of(stamp), lang, f"{stamp}-{digest[:8]}")  # one stamp name may hold two recordings
+        for path, stamp, lang, digest in recordings
+    ]
+    counts = write_audio_folder(out, clips, LANGUAGES)
     for split in ("train", "val", "test"):
         print(f"{split}: {sum(n for (s, _), n in counts.items() if s == split)} clips,", end=" ")
     print(f"in {out}")
@@ -97,12 +86,7 @@ def prepare(source: Path | None = None) -> Path:
 class SpokenLanguageDataModule(PreparedAudioDataModule):
     """Which of 9 languages a recorded description is spoken in (prepared data only; see the module docstring).
 
-    Args:
-        sample_rate: the model's rate (the prepared clips are 16 kHz).
-        max_seconds: clips are cut to their first ``max_seconds``.
-        batch_size: clips per batch on each device.
-        num_workers: DataLoader worker processes.
-        variant: "full", the only one (the recordings are GPL-2 and not embedded).
+    Args: as :class:`zoo.datasets.prepared_audio.PreparedAudioDataModule`.
     """
 
     name, prepare_command, classes = "spoken-language", PREPARE, list(LANGUAGES)
@@ -119,6 +103,4 @@ class SpokenLanguageDataModule(PreparedAudioDataModule):
 
 def held_out(task: str, preprocessing: AudioPreprocessing, variant: str) -> SpokenLanguageDataModule | None:
     """The prepared test clips for ``full``; None for ``embedded``: the recordings are GPL-2, never embedded."""
-    if variant == "embedded":
-        return None
-    return SpokenLanguageDataModule(preprocessing.sample_rate, preprocessing.max_seconds)
+    return SpokenLanguageDataModule.held_out_for(preprocessing, variant)

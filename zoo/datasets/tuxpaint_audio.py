@@ -21,16 +21,12 @@ Sonic Pi samples, KLettres letters and the embedded spoken digits). The data is 
 from __future__ import annotations
 
 import hashlib
-import shutil
-from collections import Counter
 from pathlib import Path
-
-import soundfile as sf
 
 from zoo.data.cache import data_home
 from zoo.data.preprocessing.audio import AudioPreprocessing
-from zoo.datasets.prepared_audio import PreparedAudioDataModule
-from zoo.datasets.spoken_language import SAMPLE_RATE, split_of
+from zoo.datasets.prepared_audio import PreparedAudioDataModule, write_audio_folder
+from zoo.datasets.spoken_language import split_of
 from zoo.errors import ZooError
 
 DEBIAN_TUXPAINT = Path("/usr/share/tuxpaint")
@@ -75,19 +71,8 @@ def prepare(source: Path | None = None) -> Path:
     recordings = find_recordings(source)
     if not recordings:
         raise ZooError(f"{source} holds no .ogg or .wav recordings")
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    load = AudioPreprocessing(SAMPLE_RATE, max_seconds=60.0).load
-    counts: Counter[tuple[str, str]] = Counter()
-    for path, split, kind, digest in recordings:
-        target = tmp / split / kind / f"{path.name.rsplit('.', 1)[0]}-{digest[:8]}.flac"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(target, load(path).clamp(-1, 1).numpy(), SAMPLE_RATE, format="FLAC", subtype="PCM_16")
-        counts[split, kind] += 1
-    for split in ("train", "val", "test"):
-        for kind in CLASSES:  # every split holds both folders, so every split reads with the same labels
-            (tmp / split / kind).mkdir(parents=True, exist_ok=True)
-    tmp.replace(out)
+    clips = [(path, split, kind, f"{path.name.rsplit('.', 1)[0]}-{digest[:8]}") for path, split, kind, digest in recordings]
+    counts = write_audio_folder(out, clips, CLASSES)
     for split in ("train", "val", "test"):
         print(f"{split}: " + ", ".join(f"{counts[split, kind]} {kind}" for kind in CLASSES), end="; ")
     print(f"in {out}")
@@ -97,12 +82,7 @@ def prepare(source: Path | None = None) -> Path:
 class TuxPaintAudioDataModule(PreparedAudioDataModule):
     """Tux Paint's recordings, speech and sound effects (prepared data only; see the module docstring).
 
-    Args:
-        sample_rate: the model's rate (the prepared clips are 16 kHz).
-        max_seconds: clips are cut to their first ``max_seconds``.
-        batch_size: clips per batch on each device.
-        num_workers: DataLoader worker processes.
-        variant: "full", the only one (the recordings are GPL-2 and not embedded).
+    Args: as :class:`zoo.datasets.prepared_audio.PreparedAudioDataModule`.
     """
 
     name, prepare_command, classes = "tuxpaint-audio", PREPARE, list(CLASSES)
@@ -117,6 +97,4 @@ class TuxPaintAudioDataModule(PreparedAudioDataModule):
 
 def held_out(task: str, preprocessing: AudioPreprocessing, variant: str) -> TuxPaintAudioDataModule | None:
     """The prepared test clips for ``full``; None for ``embedded``: the recordings are GPL-2, never embedded."""
-    if variant == "embedded":
-        return None
-    return TuxPaintAudioDataModule(preprocessing.sample_rate, preprocessing.max_seconds)
+    return TuxPaintAudioDataModule.held_out_for(preprocessing, variant)
