@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from zoo.backbone.attention import KVCache
 from zoo.backbone.decoder_block import DecoderBlock
-from zoo.backbone.transformer import init_weights
+from zoo.backbone.transformer import drop_path_rates, init_weights, kv_caches
 
 
 class TransformerDecoder(nn.Module):
@@ -39,12 +39,11 @@ class TransformerDecoder(nn.Module):
     ) -> None:
         super().__init__()
         self.embed_dim = embed_dim
-        rates = torch.linspace(0, drop_path, depth).tolist() if depth > 1 else [drop_path]
         self.blocks = nn.ModuleList(
             DecoderBlock(
                 embed_dim, num_heads, mlp_ratio, qkv_bias, drop, attn_drop, rate, norm_first, act_layer, norm_eps
             )
-            for rate in rates
+            for rate in drop_path_rates(depth, drop_path)
         )
         self.norm = nn.LayerNorm(embed_dim, eps=norm_eps) if norm_first else nn.Identity()
         self.apply(init_weights)
@@ -80,6 +79,4 @@ class TransformerDecoder(nn.Module):
 
     def make_kv_caches(self, batch_size: int, max_len: int, dtype: torch.dtype = torch.float32) -> list[KVCache]:
         """One empty self-attention cache per block, on this model's device."""
-        attn = self.blocks[0].attn
-        device = attn.qkv.weight.device
-        return [KVCache(batch_size, attn.num_heads, attn.head_dim, max_len, dtype, device) for _ in self.blocks]
+        return kv_caches(self.blocks, batch_size, max_len, dtype)

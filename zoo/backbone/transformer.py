@@ -50,12 +50,11 @@ class Transformer(nn.Module):
     ) -> None:
         super().__init__()
         self.embed_dim = embed_dim
-        rates = torch.linspace(0, drop_path, depth).tolist() if depth > 1 else [drop_path]
         self.blocks = nn.ModuleList(
             EncoderBlock(
                 embed_dim, num_heads, mlp_ratio, qkv_bias, drop, attn_drop, rate, norm_first, act_layer, norm_eps
             )
-            for rate in rates
+            for rate in drop_path_rates(depth, drop_path)
         )
         self.norm = nn.LayerNorm(embed_dim, eps=norm_eps) if norm_first else nn.Identity()
         self.apply(init_weights)
@@ -123,9 +122,19 @@ class Transformer(nn.Module):
 
     def make_kv_caches(self, batch_size: int, max_len: int, dtype: torch.dtype = torch.float32) -> list[KVCache]:
         """One empty KV cache per block, on this model's device."""
-        attn = self.blocks[0].attn
-        device = attn.qkv.weight.device
-        return [KVCache(batch_size, attn.num_heads, attn.head_dim, max_len, dtype, device) for _ in self.blocks]
+        return kv_caches(self.blocks, batch_size, max_len, dtype)
+
+
+def drop_path_rates(depth: int, drop_path: float) -> list[float]:
+    """Each of ``depth`` blocks' stochastic-depth rate: from 0 up to ``drop_path``, linearly."""
+    return torch.linspace(0, drop_path, depth).tolist() if depth > 1 else [drop_path]
+
+
+def kv_caches(blocks: nn.ModuleList, batch_size: int, max_len: int, dtype: torch.dtype) -> list[KVCache]:
+    """One empty self-attention cache per block (each block's ``attn``), on the blocks' device."""
+    attn = blocks[0].attn
+    device = attn.qkv.weight.device
+    return [KVCache(batch_size, attn.num_heads, attn.head_dim, max_len, dtype, device) for _ in blocks]
 
 
 def take_indices(depth: int, indices: int | Sequence[int] | None) -> set[int]:
