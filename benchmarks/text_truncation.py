@@ -23,10 +23,14 @@ from zoo.hub.registry import resolve
 from zoo.precision import cpu_description
 
 
-def cut(text: str, tokenizer, tokens: int | None) -> str:
-    """``text`` up to the end of its first ``tokens`` tokens (None: whole)."""
-    offsets = tokenizer.encode(text, add_special_tokens=False).offsets
-    return text if tokens is None or len(offsets) <= tokens else text[: offsets[tokens - 1][1]]
+def token_ends(text: str, tokenizer) -> list[int]:
+    """Where each of ``text``'s tokens ends, as a character offset (no special tokens)."""
+    return [end for _, end in tokenizer.encode(text, add_special_tokens=False).offsets]
+
+
+def cut(text: str, ends: list[int], tokens: int | None) -> str:
+    """``text`` up to the end of its first ``tokens`` tokens (None: whole); ``ends``: :func:`token_ends`."""
+    return text if tokens is None or len(ends) <= tokens else text[: ends[tokens - 1]]
 
 
 def main() -> None:
@@ -43,7 +47,8 @@ def main() -> None:
     pool, test = sets.split(sets.unique_texts(examples), transfer_set.test_per_label, seed=0)
     train = sets.shots(pool, args.shots, seed=0)
     tokenizer = load_tokenizer(resolve(args.checkpoint)[0])
-    lengths = np.array([len(tokenizer.encode(text, add_special_tokens=False).ids) for text, _ in train + test])
+    ends = {text: token_ends(text, tokenizer) for text, _ in train + test}  # each text encoded once
+    lengths = np.array([len(ends[text]) for text, _ in train + test])
     cuts = [int(c) for c in args.cuts.split(",")]
     print(f"{args.set} ({source}): {len(train)} train, {len(test)} test texts; {cpu_description()}")
     print(f"tokens ({args.checkpoint}'s tokenizer): median {np.median(lengths):.0f}, "
@@ -51,8 +56,8 @@ def main() -> None:
     print("| first tokens | " + " | ".join(transfer.BASELINES["text"]) + " |")
     print("| --- |" + " ---: |" * len(transfer.BASELINES["text"]))
     for tokens in [*cuts, None]:
-        short_train = [(cut(text, tokenizer, tokens), label) for text, label in train]
-        short_test = [(cut(text, tokenizer, tokens), label) for text, label in test]
+        short_train = [(cut(text, ends[text], tokens), label) for text, label in train]
+        short_test = [(cut(text, ends[text], tokens), label) for text, label in test]
         accs = [transfer.baseline(name, short_train, short_test) for name in transfer.BASELINES["text"]]
         print(f"| {tokens or 'all'} | " + " | ".join(f"{100 * a:.1f}" for a in accs) + " |", flush=True)
 

@@ -167,6 +167,7 @@ def test_a_text_cut_to_its_first_tokens_ends_at_a_token_boundary():
     tokenizer = load_tokenizer(resolve("bert-tiny-english")[0])
     text = "Win a free holiday now, reply to claim your prize before Friday."
     ids = tokenizer.encode(text, add_special_tokens=False).ids
-    three = text_truncation.cut(text, tokenizer, 3)
+    ends = text_truncation.token_ends(text, tokenizer)
+    three = text_truncation.cut(text, ends, 3)
     assert tokenizer.encode(three, add_special_tokens=False).ids == ids[:3] and text.startswith(three)
-    assert text_truncation.cut(text, tokenizer, None) == text == text_truncation.cut(text, tokenizer, len(ids))
+    assert text_truncation.cut(text, ends, None) == text == text_truncation.cut(text, ends, len(ids))
