@@ -49,7 +49,7 @@ def test_header_says_what_it_reaches_and_the_exact_command(recipe):
     relative = recipe.relative_to(recipe.parents[2]).as_posix()
     assert f"# Command: zoo run {relative}" in text
     reaches = next(line for line in header if line.startswith("# Reaches:"))
-    assert any(metric in reaches for metric in ("test acc", "perplexity", "test loss")), reaches  # a measured number
+    assert any(metric in reaches for metric in ("test acc", "perplexity", "test loss", "sacreBLEU")), reaches  # a measured number
     assert any(char.isdigit() for char in reaches) and "(measured below)" not in reaches, reaches
 
 

@@ -72,5 +72,5 @@ def test_bleu_without_a_way_to_decode_is_one_line(tmp_path):
     trainer = L.Trainer(max_epochs=1, accelerator="cpu", logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, limit_train_batches=1,
                         default_root_dir=tmp_path)  # fmt: skip
-    with pytest.raises(ZooError, match="NoDecode has no decode\\(ids\\) -> text for validation BLEU"):
+    with pytest.raises(ZooError, match="NoDecode has no decode\\(ids\\) -> text for BLEU"):
         trainer.fit(task, datamodule=NoDecode())

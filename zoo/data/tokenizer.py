@@ -8,6 +8,8 @@ every string is encodable and no token is unknown. The special tokens depend on 
 - ``causal`` (GPT-style LM): <pad> <|endoftext|>; a text is its tokens. <|endoftext|> is
   the end-of-text id at which generation stops (the Bible stream separates verses with
   newlines and never emits it, so generation there runs to its token limit).
+- ``translation`` (encoder-decoder, one joint vocabulary for both languages): <pad> <s>
+  </s>; a source is ``tokens </s>``, a target ``<s> tokens </s>`` (fairseq's framing).
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from zoo.hub.files import TOKENIZER  # the checkpoint format names the file
 SPECIAL_TOKENS = {
     "encoder": ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
     "causal": ["<pad>", "<|endoftext|>"],
+    "translation": ["<pad>", "<s>", "</s>"],
 }
-Style = Literal["encoder", "causal"]
+Style = Literal["encoder", "causal", "translation"]
 
 
 def train_bpe(texts: Iterable[str], vocab_size: int, style: Style = "encoder", lowercase: bool = False) -> Tokenizer:

@@ -57,6 +57,7 @@ DATASETS = (
     Dataset("spoken-language", "zoo.datasets.spoken_language", True, ("zoo.data.spoken_language",)),
     Dataset("english-corpus", "zoo.datasets.english_corpus", True),
     Dataset("tuxpaint-audio", "zoo.datasets.tuxpaint_audio", True),
+    Dataset("bible-en-es", "zoo.datasets.bible_en_es", True),
 )
 
 

@@ -14,6 +14,7 @@ from zoo.hub.build import plain
 from zoo.hub.checkpoint import FORMAT, load_weights, stored_state, write_checkpoint
 
 CARD_METRICS = (
+    "test/bleu",
     "test/acc",
     "test/acc_top5",
     "test/f1_macro",
@@ -89,6 +90,7 @@ def render_card(name: str, config: dict, metrics: dict, data: str, command: str)
         ("recipe", metrics.get("recipe")),
         ("training", _training_line(metrics)),
         ("weights", f"{config['weights_dtype']} safetensors"),
+        ("BLEU", f"sacreBLEU, signature `{metrics['bleu_signature']}`" if metrics.get("bleu_signature") else None),
     ]
     lines = [
         f"# {name}",
@@ -130,6 +132,8 @@ def use_line(task: str, name: str = "NAME") -> str:
         return f"predict: `zoo predict {name} FILE...`"
     if task.endswith("causal-lm"):
         return f"generate: `zoo generate {name} --prompt TEXT`"
+    if task.endswith("translation"):
+        return f'translate: `zoo translate {name} "TEXT"`'
     return f"fine-tune it on labelled data: `zoo finetune {name} --data DATA --output DIR`"  # masked LM, MAE
 
 

@@ -35,13 +35,16 @@ def task_for(pretrained: Pretrained) -> L.LightningModule:
     checkpoint recorded (``objective`` in config.yaml: e.g. an MAE's mask ratio), so the loss
     is the one its card reports."""
     from zoo.tasks import ClassificationTask, LanguageModelTask, MaskedAutoencoderTask, MaskedLMTask
+    from zoo.tasks.translation import TranslationTask
 
     objective = pretrained.config.get("objective", {})
+    p = pretrained.preprocessing
     tasks = {
         "classification": lambda: ClassificationTask(pretrained.model, num_classes=len(pretrained.labels)),
         "causal-lm": lambda: LanguageModelTask(pretrained.model),
         "masked-lm": lambda: MaskedLMTask(pretrained.model, **objective),
         "masked-autoencoder": lambda: MaskedAutoencoderTask(pretrained.model, **objective),
+        "translation": lambda: TranslationTask(pretrained.model, p.pad_id, p.bos_id, p.eos_id, **objective),
     }
     if pretrained.kind not in tasks:
         raise ZooError(f"cannot evaluate a {pretrained.task} checkpoint")

@@ -33,7 +33,7 @@ from zoo.precision import cpu_description
 
 # metrics.json keys that a re-export measures anew; every other key (training time, epochs,
 # what a fine-tune started from) is the training run's and is kept.
-REMEASURED = ("recipe", "params", "precision", "best_checkpoint", "confusion_matrix", "weights_dtype")
+REMEASURED = ("recipe", "params", "precision", "best_checkpoint", "confusion_matrix", "weights_dtype", "bleu_signature")
 
 def run(
     recipe: Recipe,
@@ -151,6 +151,8 @@ def test_and_export(
         **training,  # from the training run: its machine, not this process's, when re-exporting
         "best_checkpoint": ckpt,
     }
+    if getattr(task, "bleu_signature", None):
+        metrics["bleu_signature"] = task.bleu_signature
     if getattr(task, "confusion_matrix", None) is not None:
         metrics["confusion_matrix"] = task.confusion_matrix.tolist()
     if trainer.is_global_zero:

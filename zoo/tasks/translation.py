@@ -6,7 +6,8 @@ shifted right) and is scored on ``target_ids[:, 1:]``; padded positions carry no
 Label smoothing 0.1 is the 2017 paper's (Szegedy et al. 2016). Validation also translates
 the first ``bleu_batches`` batches (a fixed subset: validation loaders are not shuffled) with
 beam search and logs their corpus BLEU against the references, both turned back into text by
-the datamodule's ``decode(ids) -> str`` (special ids dropped).
+the datamodule's ``decode(ids) -> str`` (special ids dropped); testing translates every
+batch and logs ``test/bleu``, its sacreBLEU signature kept as ``bleu_signature``.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from zoo.tasks.stages import StagedTask
 
 class TranslationTask(StagedTask):
     """Token cross-entropy of an ``EncoderDecoderModel`` (or its LSTM twin); logs
-    ``{stage}/loss`` (token-weighted over the split, without smoothing: the NLL), ``{stage}/ppl``
-    and ``val/bleu``.
+    ``{stage}/loss`` (token-weighted over the split, without smoothing: the NLL), ``{stage}/ppl``,
+    ``val/bleu`` and ``test/bleu``.
 
     Args:
         model: (B, S) source ids, (B, T) target ids -> (B, T, V) logits, with the decoding
@@ -36,6 +37,7 @@ class TranslationTask(StagedTask):
         label_smoothing: training loss smoothing (validation and test report the plain NLL).
         num_beams, length_penalty: validation BLEU's beam search (``zoo.generation.translate``).
         bleu_batches: validation batches translated for BLEU each epoch (0: none).
+        test_bleu: translate the whole test split for ``test/bleu``.
         optimizer, lr_scheduler: as every task's.
     """
 
@@ -51,6 +53,7 @@ class TranslationTask(StagedTask):
         num_beams: int = 4,
         length_penalty: float = 1.0,
         bleu_batches: int = 2,
+        test_bleu: bool = True,
         optimizer: OptimizerFactory = default_optimizer,
         lr_scheduler: SchedulerFactory | None = None,
     ) -> None:
@@ -60,11 +63,25 @@ class TranslationTask(StagedTask):
         self.model, self.optimizer, self.lr_scheduler = model, optimizer, lr_scheduler
         self.pad_id, self.bos_id, self.eos_id = pad_id, bos_id, eos_id
         self.label_smoothing, self.num_beams, self.length_penalty = label_smoothing, num_beams, length_penalty
-        self.bleu_batches = bleu_batches
+        self.bleu_batches, self.test_bleu = bleu_batches, test_bleu
+        self.bleu_signature: str | None = None  # sacreBLEU's, of the last BLEU computed
         self.nll = nn.ModuleDict({stage: MeanMetric() for stage in ("val", "test")})
         self._hypotheses: list[str] = []  # this validation epoch's translations for BLEU
         self._references: list[str] = []
-        self._bleu_seen = 0  # validation batches translated so far this epoch
+        self._bleu_seen = 0  # batches translated so far this epoch
+
+    @property
+    def objective(self) -> dict:
+        """The decoding settings its BLEU is measured with, recorded in the checkpoint."""
+        return {"num_beams": self.num_beams, "length_penalty": self.length_penalty}
+
+    def setup(self, stage: str) -> None:
+        """Check the special ids against the data's tokenizer (once the data is set up)."""
+        p = getattr(getattr(self.trainer, "datamodule", None), "preprocessing", None)
+        if p is not None and getattr(p, "bos_id", None) is not None:
+            ours, theirs = (self.pad_id, self.bos_id, self.eos_id), (p.pad_id, p.bos_id, p.eos_id)
+            if ours != theirs:
+                raise ZooError(f"the task's pad, bos, eos ids {ours} are not the tokenizer's {theirs}; set them so")
 
     def forward(self, source: Tensor, target: Tensor) -> Tensor:
         return self.model(source, target)
@@ -86,7 +103,7 @@ class TranslationTask(StagedTask):
             return loss
         loss, tokens = self.loss(source, target, 0.0)
         self.nll[stage].update(loss, weight=tokens)
-        if stage == "val" and self._bleu_seen < self.bleu_batches:
+        if (stage == "val" and self._bleu_seen < self.bleu_batches) or (stage == "test" and self.test_bleu):
             self._translate_for_bleu(source, target)
         return loss
 
@@ -96,8 +113,8 @@ class TranslationTask(StagedTask):
         decode = getattr(self.trainer.datamodule, "decode", None)
         if decode is None:
             raise ZooError(
-                f"{type(self.trainer.datamodule).__name__} has no decode(ids) -> text for validation BLEU; "
-                "add one, or set bleu_batches: 0"
+                f"{type(self.trainer.datamodule).__name__} has no decode(ids) -> text for BLEU; "
+                "add one, or set bleu_batches: 0 and test_bleu: false"
             )
         hypotheses = translate(self.model, source, bos_id=self.bos_id, eos_id=self.eos_id,
                                num_beams=self.num_beams, length_penalty=self.length_penalty)  # fmt: skip
@@ -111,16 +128,27 @@ class TranslationTask(StagedTask):
         self.log(f"{stage}/ppl", torch.exp(nll))
         self.nll[stage].reset()
 
+    def _log_bleu(self, stage: str) -> None:
+        """Log the corpus BLEU of this epoch's translations as ``{stage}/bleu`` (under DDP: each
+        rank's own share, averaged by Lightning)."""
+        if not self._hypotheses:
+            return
+        bleu = corpus_bleu(self._hypotheses, self._references)
+        self.log(f"{stage}/bleu", bleu.score, prog_bar=True, sync_dist=True)
+        if self.bleu_signature is None or stage == "test":
+            rank_zero_info(f"{stage}/bleu {bleu.score:.2f} on {len(self._hypotheses)} sentences: {bleu.signature}")
+        self.bleu_signature = bleu.signature
+
     def on_validation_epoch_start(self) -> None:
         self._hypotheses, self._references, self._bleu_seen = [], [], 0
 
     def on_validation_epoch_end(self) -> None:
         self._log_epoch("val")
-        if self._hypotheses:
-            bleu = corpus_bleu(self._hypotheses, self._references)
-            self.log("val/bleu", bleu.score, prog_bar=True)
-            if self.current_epoch == 0:
-                rank_zero_info(f"val/bleu on {len(self._hypotheses)} sentences: {bleu.signature}")
+        self._log_bleu("val")
+
+    def on_test_epoch_start(self) -> None:
+        self._hypotheses, self._references, self._bleu_seen = [], [], 0
 
     def on_test_epoch_end(self) -> None:
         self._log_epoch("test")
+        self._log_bleu("test")

@@ -16,8 +16,9 @@ from zoo.errors import ZooError
 class TextPreprocessing:
     """A string -> (N,) int64 token ids for the model, N <= ``max_len``.
 
-    Encoder tokenizers give ``[CLS] tokens [SEP]``, causal ones the bare tokens (see
-    ``zoo.data.tokenizer``); longer texts are cut to ``max_len`` (keeping [SEP]). The
+    Encoder tokenizers give ``[CLS] tokens [SEP]``, causal ones the bare tokens, translation
+    ones ``tokens </s>`` for a source (:meth:`encode_targets`: ``<s> tokens </s>``; see
+    ``zoo.data.tokenizer``); longer texts are cut to ``max_len`` (keeping the end token). The
     tokenizer travels in the checkpoint as ``tokenizer.json``.
 
     Args:
@@ -30,9 +31,13 @@ class TextPreprocessing:
     def __init__(self, tokenizer: Tokenizer, max_len: int) -> None:
         self.tokenizer, self.max_len = tokenizer, max_len
         self.style = tokenizer_style(tokenizer)
-        special = {"encoder": ("[PAD]", "[CLS]", "[SEP]", None), "causal": ("<pad>", None, None, "<|endoftext|>")}
+        special = {
+            "encoder": ("[PAD]", "[CLS]", "[SEP]", None, None),
+            "causal": ("<pad>", None, None, None, "<|endoftext|>"),
+            "translation": ("<pad>", None, None, "<s>", "</s>"),
+        }
         ids = (tokenizer.token_to_id(t) if t else None for t in special[self.style])
-        self.pad_id, self.cls_id, self.sep_id, self.eos_id = ids
+        self.pad_id, self.cls_id, self.sep_id, self.bos_id, self.eos_id = ids
         self.vocab_size = tokenizer.get_vocab_size()
 
     @classmethod
@@ -79,9 +84,20 @@ class TextPreprocessing:
         _check_texts([text])
         return torch.tensor(self.tokenizer.encode(text, add_special_tokens=False).ids, dtype=torch.long)
 
+    def encode_targets(self, texts: Sequence[str], first: int = 1) -> list[Tensor]:
+        """A translation tokenizer's target strings -> (N_i,) ids ``<s> tokens </s>`` each, cut to
+        ``max_len`` (keeping ``</s>``); an empty text is an error naming its position."""
+        if self.style != "translation":
+            raise ZooError(f"targets are framed by a translation tokenizer; this one is {self.style!r}")
+        _check_texts(texts, first)
+        encoded = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [torch.tensor([self.bos_id, *e.ids[: self.max_len - 2], self.eos_id]) for e in encoded]
+
     def _frame(self, ids: list[int]) -> Tensor:
         if self.style == "encoder":
             ids = [self.cls_id, *ids[: self.max_len - 2], self.sep_id]
+        elif self.style == "translation":
+            ids = [*ids[: self.max_len - 1], self.eos_id]
         return torch.tensor(ids[: self.max_len], dtype=torch.long)
 
     def load(self, text: str) -> Tensor:
