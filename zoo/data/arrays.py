@@ -50,10 +50,11 @@ class FieldsDataset(Dataset):
 
 
 def array_loader(
-    dataset: Dataset, batch_size: int, num_workers: int, shuffle: bool = False, collate_fn=None
+    dataset: Dataset, batch_size: int | None, num_workers: int, shuffle: bool = False, collate_fn=None
 ) -> DataLoader:
     """Batches of ``dataset`` (stacked, or made by ``collate_fn``); training (``shuffle``) drops a
-    last partial batch unless it is the only one.
+    last partial batch unless it is the only one. ``batch_size=None``: each item of ``dataset``
+    is already a batch (served as it is, whole batches dealt to DDP ranks).
 
     An evaluation loader (no ``shuffle``) under DDP deals each example to exactly one rank.
     Lightning's default ``DistributedSampler`` would repeat examples to give every rank as many
@@ -71,14 +72,15 @@ def array_loader(
         num_workers=num_workers,
         persistent_workers=num_workers > 0,
         collate_fn=collate_fn,
-        drop_last=shuffle and len(dataset) > batch_size,
+        drop_last=shuffle and batch_size is not None and len(dataset) > batch_size,
     )
 
 
 class SplitsDataModule(L.LightningDataModule):
     """Serves the splits that a subclass's ``setup`` puts in ``datasets`` ({"train", "val",
     optionally "test"}; test falls back to val) through :func:`array_loader`, batched by
-    ``collate_fn()``. Subclasses set ``batch_size`` and ``num_workers``."""
+    ``collate_fn()``. Subclasses set ``batch_size`` and ``num_workers`` (and ``loader_batch_size``
+    None where their datasets hold whole batches)."""
 
     datasets: dict[str, Dataset] | None = None
     batch_size: int
@@ -87,6 +89,11 @@ class SplitsDataModule(L.LightningDataModule):
     def collate_fn(self) -> Callable | None:
         """How a list of examples becomes a batch; None: PyTorch's default (stacking)."""
         return None
+
+    @property
+    def loader_batch_size(self) -> int | None:
+        """Examples per batch the loaders draw; None where each item is already a batch."""
+        return self.batch_size
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)
@@ -106,4 +113,4 @@ class SplitsDataModule(L.LightningDataModule):
     def _loader(self, name: str, shuffle: bool = False) -> DataLoader:
         if name not in self.datasets:
             raise ZooError(f"this data has no {name} split (it holds {', '.join(self.datasets)})")
-        return array_loader(self.datasets[name], self.batch_size, self.num_workers, shuffle, self.collate_fn())
+        return array_loader(self.datasets[name], self.loader_batch_size, self.num_workers, shuffle, self.collate_fn())

@@ -9,7 +9,8 @@ Batches are made once, of pairs of similar length (fairseq's bucketing: pairs so
 target then source length with a seeded jitter, cut into ``batch_size`` runs), so little of
 a batch is padding; training shuffles the order of those batches each epoch. Evaluation
 batches keep the data's own order, so the first ``bleu_batches`` of validation are a fixed,
-ordinary subset. Under DDP each rank reads different whole batches.
+ordinary subset. Under DDP each rank reads different whole batches (evaluation: each batch
+on exactly one rank, as ``zoo.data.arrays.array_loader`` deals them).
 
 A corpus subclasses :class:`TranslationDataModule` and gives its splits in :meth:`load_pairs`;
 :class:`PairsFileDataModule` reads a user's ``source<TAB>target`` lines.
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from zoo.data.arrays import SplitsDataModule
 from zoo.data.batch import SOURCE_IDS, TARGET_IDS
@@ -145,12 +146,10 @@ class TranslationDataModule(SplitsDataModule):
             sources, targets = [sources[j] for j in keep], [targets[j] for j in keep]
         return PairBatches(sources, targets, self.batch_size, p.pad_id, by_length=name == "train", seed=self.seed)
 
-    def _loader(self, name: str, shuffle: bool = False) -> DataLoader:
-        if name not in self.datasets:
-            raise ZooError(f"this data has no {name} split (it holds {', '.join(self.datasets)})")
-        # batch_size=None: each item is already a batch; a DDP sampler deals whole batches to ranks
-        return DataLoader(self.datasets[name], batch_size=None, shuffle=shuffle, num_workers=self.num_workers,
-                          persistent_workers=self.num_workers > 0)  # fmt: skip
+    @property
+    def loader_batch_size(self) -> None:
+        """None: each item of a split is already a batch of ``batch_size`` pairs."""
+        return None
 
     def decode(self, ids: Sequence[int]) -> str:
         """Target ids -> text, special tokens dropped (validation BLEU reads the references so)."""

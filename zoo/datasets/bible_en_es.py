@@ -114,14 +114,14 @@ def fix_spanish(text: str, verse: int, titled: bool, casing: dict[str, str]) -> 
     return text[:a] + word + text[b:]
 
 
-def read_module(module: str) -> dict[Verse, str]:
-    """Every verse of the installed SWORD ``module``, as raw OSIS markup."""
+def read_module(module: str, root: str | Path = SWORD_ROOT) -> dict[Verse, str]:
+    """Every verse of SWORD ``module`` installed under ``root``, as raw OSIS markup."""
     try:
         from pysword.modules import SwordModules
     except ImportError:
         raise ZooError("reading the SWORD Bibles needs pysword; run: pip install pysword") from None
-    modules = SwordModules(SWORD_ROOT)
-    found = modules.parse_modules() if Path(SWORD_ROOT, "mods.d").is_dir() else {}
+    modules = SwordModules(str(root))
+    found = modules.parse_modules() if Path(root, "mods.d").is_dir() else {}
     if module not in found:
         raise ZooError(f"SWORD module {module} is not installed; run: apt-get install {PACKAGES[module]}")
     bible = modules.get_bible_from_module(module)
@@ -168,10 +168,8 @@ def from_tsv(text: str, source: Path) -> list[tuple[Verse, str, str]]:
 
 def prepare(source: Path | None = None) -> Path:
     """Align the installed Bibles into the cache (``source``: a SWORD root other than /usr/share/sword)."""
-    global SWORD_ROOT
-    if source is not None:
-        SWORD_ROOT = str(source)
-    pairs = align(read_module(ENGLISH), read_module(SPANISH))
+    root = source or SWORD_ROOT
+    pairs = align(read_module(ENGLISH, root), read_module(SPANISH, root))
     if len(pairs) < 1000:
         raise ZooError(f"only {len(pairs)} verses aligned; are both {ENGLISH} and {SPANISH} complete?")
     out = full_path()

@@ -66,7 +66,7 @@ class TranslationTask(StagedTask):
         self.bleu_batches, self.test_bleu = bleu_batches, test_bleu
         self.bleu_signature: str | None = None  # sacreBLEU's, of the last BLEU computed
         self.nll = nn.ModuleDict({stage: MeanMetric() for stage in ("val", "test")})
-        self._hypotheses: list[str] = []  # this validation epoch's translations for BLEU
+        self._hypotheses: list[str] = []  # this validation or test epoch's translations for BLEU
         self._references: list[str] = []
         self._bleu_seen = 0  # batches translated so far this epoch
 
@@ -139,15 +139,18 @@ class TranslationTask(StagedTask):
             rank_zero_info(f"{stage}/bleu {bleu.score:.2f} on {len(self._hypotheses)} sentences: {bleu.signature}")
         self.bleu_signature = bleu.signature
 
-    def on_validation_epoch_start(self) -> None:
+    def _start_bleu(self) -> None:
         self._hypotheses, self._references, self._bleu_seen = [], [], 0
+
+    def on_validation_epoch_start(self) -> None:
+        self._start_bleu()
 
     def on_validation_epoch_end(self) -> None:
         self._log_epoch("val")
         self._log_bleu("val")
 
     def on_test_epoch_start(self) -> None:
-        self._hypotheses, self._references, self._bleu_seen = [], [], 0
+        self._start_bleu()
 
     def on_test_epoch_end(self) -> None:
         self._log_epoch("test")
