@@ -28,10 +28,12 @@ from zoo.contracts import (
     FrontEnd,
     Head,
     Model,
+    Seq2SeqModel,
     TransformerModel,
     classifier_name,
     is_classifier,
 )
+from zoo.baselines.seq2seq import Attention
 from zoo.hub.build import build, resolve_class
 from zoo.hub.export import export_checkpoint
 from zoo.models.unimodal import UnimodalModel
@@ -199,6 +201,11 @@ CASES = {
         "text-translation",
         False,
     ),
+    "lstm-attention": Case(
+        part("zoo.baselines.seq2seq.RNNEncoderDecoder", vocab_size=V, embed_dim=8, hidden_size=8, num_layers=1),
+        "text-translation",
+        False,
+    ),
     "lstm-lm": Case(
         part("zoo.baselines.rnn.RNNLanguageModel", vocab_size=V, embed_dim=8, hidden_size=12, num_layers=1),
         "text-causal-lm",
@@ -211,14 +218,22 @@ TRANSFORMERS = [name for name in NAMES if issubclass(resolve_class(CASES[name].c
 PADDED = [name for name in NAMES if CASES[name].padding]
 
 
+PARTS = {Attention}  # the LSTM decoder's attention, not a model
+
+
 def model_classes() -> set[type]:
-    """Every ``nn.Module`` subclass defined in a module under ``zoo.models`` or ``zoo.baselines``."""
+    """Every ``nn.Module`` subclass defined in a module under ``zoo.models`` or ``zoo.baselines``,
+    but for ``PARTS``, covered through the models they are in."""
     found = set()
     for package in (zoo.models, zoo.baselines):
         for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
             module = importlib.import_module(info.name)
             members = inspect.getmembers(module, inspect.isclass)
-            found |= {cls for _, cls in members if issubclass(cls, nn.Module) and cls.__module__ == module.__name__}
+            found |= {
+                cls
+                for _, cls in members
+                if issubclass(cls, nn.Module) and cls.__module__ == module.__name__ and cls not in PARTS
+            }
     return found
 
 
@@ -234,6 +249,7 @@ def test_the_model_offers_its_declared_surfaces(name):
     assert isinstance(model, Model)
     assert is_classifier(model) == (name in CLASSIFIERS)
     assert isinstance(model, AutoregressiveModel) == (case.task == "text-causal-lm")
+    assert isinstance(model, Seq2SeqModel) == (case.task == "text-translation")
     assert isinstance(model, TransformerModel) == (name in TRANSFORMERS)
     if name in TRANSFORMERS:
         assert isinstance(model.frontend, FrontEnd) and isinstance(model.head, Head)

@@ -55,3 +55,23 @@ def test_two_process_ddp_reduces_test_metrics_over_both_ranks(in_tmp):
     )[0]
     for name in ("test/acc", "test/f1_macro", "test/acc_top5"):
         assert metrics[name] == pytest.approx(tested[name], abs=1e-6), name
+
+
+@pytest.mark.slow
+def test_two_process_ddp_computes_test_bleu_over_both_ranks_sentences(in_tmp):
+    """Corpus BLEU is not a mean of per-rank scores: the ranks' translations are gathered."""
+    from tests.test_translation_commands import MICRO_LSTM, RECIPES
+
+    recipe = str(RECIPES / "lstm_attention_bible_en_es_quick.yaml")
+    ddp = ["--trainer.accelerator=cpu", "--trainer.devices=2", "--trainer.strategy=ddp"]
+    result = run_zoo(["run", recipe, "--output", "out", *MICRO_LSTM, *ddp], in_tmp, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((in_tmp / "out" / "metrics.json").read_text())
+    assert metrics["devices"] == 2
+    printed = result.stdout + result.stderr
+    assert "test/bleu" in printed and "on 45 sentences" in printed  # all of Jonah, once
+
+    single = build_cli(["--config", recipe, *MICRO_LSTM, "--trainer.accelerator=cpu", "--trainer.devices=1"], run=False)
+    tested = single.trainer.test(single.model, datamodule=single.datamodule, ckpt_path=metrics["best_checkpoint"],
+                                 weights_only=False, verbose=False)[0]  # fmt: skip
+    assert metrics["test/bleu"] == pytest.approx(tested["test/bleu"], abs=1e-4)

@@ -28,6 +28,8 @@ TWINS = {
         SAME_EPOCHS,
     ),
     "ast_tiny_spoken_language_from_vit.yaml": (["cnn_spoken_language.yaml"], SAME_EPOCHS),
+    "transformer_tiny_bible_en_es.yaml": (["lstm_attention_bible_en_es.yaml"], SAME_EPOCHS),
+    "transformer_tiny_bible_en_es_quick.yaml": (["lstm_attention_bible_en_es_quick.yaml"], SAME_EPOCHS),
 }
 
 
@@ -72,7 +74,7 @@ def test_transformer_recipe_has_a_baseline_twin_with_the_same_budget(recipe):
 
 
 def test_every_transformer_recipe_is_paired():
-    transformers = {r.name for r in RECIPES if r.name.startswith(("vit_", "cct_", "bert_", "gpt_", "ast_"))}
+    transformers = {r.name for r in RECIPES if r.name.startswith(("vit_", "cct_", "bert_", "gpt_", "ast_", "transformer_"))}
     pretraining_and_fine_tuning = {
         "bert_tiny_mlm_rotten_tomatoes.yaml", "bert_tiny_rotten_tomatoes.yaml", "bert_tiny_mlm_english.yaml",
         "vit_tiny_mae_fashion_mnist.yaml", "gpt_tiny_english.yaml", "ast_tiny_mae_tuxpaint_audio.yaml",

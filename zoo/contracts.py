@@ -175,6 +175,26 @@ class AutoregressiveModel(Protocol):
 
 
 @runtime_checkable
+class Seq2SeqModel(Protocol):
+    """What translation (``zoo.generation.translate``, ``TranslationTask``) needs:
+    ``EncoderDecoderModel`` and its LSTM twin ``RNNEncoderDecoder`` are two."""
+
+    def __call__(self, source: Tensor, target: Tensor) -> Tensor:
+        """(B, S) source ids, (B, T) target ids (starting with BOS) -> (B, T, V) logits."""
+
+    def source_lengths(self, source: Tensor) -> Tensor:
+        """(B, S) right-padded source ids -> (B,) their real lengths."""
+
+    def condition(self, source: Tensor) -> AutoregressiveModel:
+        """The model with the (B, S) sources encoded once: an ``AutoregressiveModel`` over
+        targets, row ``i`` of a (B * k, N) call reading source ``i // k`` (beam search's layout)."""
+
+    def alignment(self, source: Tensor, target: Tensor) -> Tensor:
+        """(B, S) source ids, (B, T) target ids -> (B, T, S) cross-attention weights, each row
+        summing to 1 over the real source tokens: which source token each target position read."""
+
+
+@runtime_checkable
 class NoWeightDecay(Protocol):
     """A module that names parameters the optimiser must not decay (see ``zoo.tasks.param_groups``)."""
 

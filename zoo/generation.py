@@ -12,10 +12,11 @@ Every strategy feeds the prompt once through the model's decoding state (a key/v
 step instead runs the model on the whole sequence and keeps the last position (O(n^2)): the
 reference path. Both go through the same selection code, so they choose the same tokens.
 
-An encoder-decoder model decodes through the same functions: ``translate`` encodes the
-sources once and wraps the model as an ``AutoregressiveModel`` over targets
-(``zoo.models.encoder_decoder.SourceConditioned``), whose state also holds each decoder block's
-cross-attention keys and values of the sources, projected once.
+An encoder-decoder model (a ``Seq2SeqModel``) decodes through the same functions:
+``translate`` encodes the sources once with ``model.condition(source)``, an
+``AutoregressiveModel`` over targets whose state also holds what the decoder reads of the
+sources, projected once (each decoder block's cross-attention keys and values for
+``zoo.models.encoder_decoder.SourceConditioned``, the attention keys for the LSTM twin's).
 
 Decoding runs under ``torch.inference_mode``: the ids it returns are inference tensors, so
 ``.clone()`` them before feeding them to a model that records gradients.
@@ -24,17 +25,14 @@ Decoding runs under ``torch.inference_mode``: the ids it returns are inference t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from zoo.contracts import AutoregressiveModel
+from zoo.contracts import AutoregressiveModel, Seq2SeqModel
 from zoo.errors import ZooError
-
-if TYPE_CHECKING:
-    from zoo.models.encoder_decoder import EncoderDecoderModel
 
 
 def generate(
@@ -85,11 +83,11 @@ def generate(
 
 @torch.inference_mode()
 def translate(
-    model: EncoderDecoderModel,
+    model: Seq2SeqModel,
     source: Tensor,
     *,
     bos_id: int,
-    eos_id: int,
+    eos_id: int | None,
     strategy: Literal["greedy", "beam"] = "beam",
     num_beams: int = 4,
     length_penalty: float = 1.0,
@@ -113,23 +111,21 @@ def translate(
     differs in scale, not in direction.
 
     Args:
-        model: a ``zoo.models.EncoderDecoderModel``, in whatever train/eval mode it is in.
+        model: a ``Seq2SeqModel`` (``EncoderDecoderModel``, ``RNNEncoderDecoder``), in
+            whatever train/eval mode it is in.
         source: (B, S) int64 ids.
-        bos_id, eos_id: the target's begin- and end-of-sequence ids.
+        bos_id, eos_id: the target's begin- and end-of-sequence ids (``eos_id=None``: decode
+            every row to the limit, as a benchmark does).
         strategy: "greedy" or "beam".
         num_beams, length_penalty: beam search's (see ``beam_search``).
         max_len_a, max_len_b: the length limit relative to the source.
         use_cache: decode through the caches; False recomputes every step (the reference path).
     """
-    from zoo.models.encoder_decoder import SourceConditioned
-
     if source.dim() != 2 or source.numel() == 0:
         raise ZooError(f"source must be (B, S) token ids with B, S >= 1, got shape {tuple(source.shape)}")
-    padding = model.source_frontend.padding_mask(source)
-    longest = source.shape[1] if padding is None else int((~padding).sum(dim=1).max())
-    max_new_tokens = int(max_len_a * longest + max_len_b)
+    max_new_tokens = int(max_len_a * int(model.source_lengths(source).max()) + max_len_b)
     prompt = torch.full((source.shape[0], 1), bos_id, dtype=torch.long, device=source.device)
-    conditioned = SourceConditioned(model, source)
+    conditioned = model.condition(source)
     if strategy == "greedy":
         return greedy(conditioned, prompt, max_new_tokens, eos_id=eos_id, use_cache=use_cache)
     if strategy == "beam":

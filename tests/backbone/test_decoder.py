@@ -90,3 +90,16 @@ def test_decoding_step_by_step_with_both_caches_gives_the_full_passs_outputs():
     caches, memory_kvs = decoder.make_kv_caches(B, N), decoder.project_memory(memory)  # the source projected once
     steps = [decoder(x[:, i : i + 1], memory, None, memory_pad, caches, memory_kvs) for i in range(N)]
     torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=1e-5, rtol=1e-5)
+
+
+def test_cross_attention_weights_come_with_the_same_output():
+    torch.manual_seed(0)
+    stack = TransformerDecoder(D, 2, H, mlp_ratio=2.0).eval()
+    x, memory = torch.randn(B, N, D), torch.randn(B, M, D)
+    memory_pad = torch.zeros(B, M, dtype=torch.bool)
+    memory_pad[1, 5:] = True
+    out, weights = stack(x, memory, memory_padding_mask=memory_pad, need_weights=True)
+    torch.testing.assert_close(out, stack(x, memory, memory_padding_mask=memory_pad))
+    assert len(weights) == 2 and weights[0].shape == (B, H, N, M)
+    torch.testing.assert_close(weights[-1].sum(-1), torch.ones(B, H, N))
+    assert (weights[-1][1, :, :, 5:] == 0).all()

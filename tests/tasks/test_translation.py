@@ -64,6 +64,20 @@ def test_validation_logs_the_loss_and_the_bleu_of_its_beam_search(tmp_path):
     assert 0 <= float(metrics["val/bleu"]) <= 100 and len(task._hypotheses) == 8  # one batch of 8, each epoch
 
 
+def test_the_lstm_twin_trains_and_validates_under_the_same_task(tmp_path):
+    from zoo.baselines.seq2seq import RNNEncoderDecoder
+
+    torch.manual_seed(0)
+    twin = RNNEncoderDecoder(V, embed_dim=16, hidden_size=16, num_layers=1, attention="additive")
+    task = TranslationTask(twin, num_beams=2, bleu_batches=1)
+    trainer = L.Trainer(max_epochs=2, accelerator="cpu", logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path)  # fmt: skip
+    trainer.fit(task, datamodule=CopyData())
+    metrics = trainer.callback_metrics
+    assert {"train/loss", "val/loss", "val/bleu"} <= metrics.keys() and len(task._hypotheses) == 8
+    assert float(metrics["val/loss"]) < float(torch.log(torch.tensor(V)))  # it learnt something of the copy task
+
+
 def test_bleu_without_a_way_to_decode_is_one_line(tmp_path):
     class NoDecode(CopyData):
         decode = None

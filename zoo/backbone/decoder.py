@@ -56,8 +56,10 @@ class TransformerDecoder(nn.Module):
         memory_padding_mask: Tensor | None = None,
         kv_caches: list[KVCache] | None = None,
         memory_kvs: list[tuple[Tensor, Tensor]] | None = None,
-    ) -> Tensor:
-        """(B, N, D) targets (each sees itself and those before it), (B, M, D) memory -> (B, N, D).
+        need_weights: bool = False,
+    ) -> Tensor | tuple[Tensor, list[Tensor]]:
+        """(B, N, D) targets (each sees itself and those before it), (B, M, D) memory -> (B, N, D),
+        and with ``need_weights`` each block's (B, H, N, M) cross-attention weights.
 
         Args:
             key_padding_mask: (B, N) bool, True at padded targets.
@@ -65,12 +67,17 @@ class TransformerDecoder(nn.Module):
             kv_caches: one self-attention cache per block (:meth:`make_kv_caches`) for
                 step-by-step decoding: ``x`` is then the new positions only.
             memory_kvs: :meth:`project_memory`'s keys and values, computed once per source.
+            need_weights: also return the cross-attention weights, one tensor a block.
         """
+        weights = []
         for i, block in enumerate(self.blocks):
             cache = kv_caches[i] if kv_caches is not None else None
             memory_kv = memory_kvs[i] if memory_kvs is not None else None
-            x = block(x, memory, key_padding_mask, memory_padding_mask, cache, memory_kv)
-        return self.norm(x)
+            x = block(x, memory, key_padding_mask, memory_padding_mask, cache, memory_kv, need_weights)
+            if need_weights:
+                x, w = x
+                weights.append(w)
+        return (self.norm(x), weights) if need_weights else self.norm(x)
 
     def project_memory(self, memory: Tensor) -> list[tuple[Tensor, Tensor]]:
         """Each block's cross-attention keys and values of (B, M, D) ``memory``, each

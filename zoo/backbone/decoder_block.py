@@ -59,8 +59,10 @@ class DecoderBlock(nn.Module):
         memory_padding_mask: Tensor | None = None,
         kv_cache: KVCache | None = None,
         memory_kv: tuple[Tensor, Tensor] | None = None,
-    ) -> Tensor:
-        """(B, N, D) targets, (B, M, D) memory -> (B, N, D).
+        need_weights: bool = False,
+    ) -> Tensor | tuple[Tensor, Tensor]:
+        """(B, N, D) targets, (B, M, D) memory -> (B, N, D), and with ``need_weights`` the
+        cross-attention's (B, H, N, M) weights.
 
         Args:
             x: the target tokens; each attends to itself and those before it (causal).
@@ -70,12 +72,23 @@ class DecoderBlock(nn.Module):
             kv_cache: the self-attention's cache for step-by-step decoding.
             memory_kv: ``cross_attn.project_context(memory)``, computed once per source: the
                 memory's keys and values, used in place of projecting it again.
+            need_weights: also return the cross-attention weights (the source-target alignment).
         """
-        residual = self.drop_path
+        residual, weights = self.drop_path, None
+
+        def cross_attend(x: Tensor) -> Tensor:
+            nonlocal weights
+            out = self.cross_attn(x, memory, memory_padding_mask, context_kv=memory_kv, need_weights=need_weights)
+            if need_weights:
+                out, weights = out
+            return out
+
         if self.norm_first:
             x = x + residual(self.attn(self.norm1(x), None, key_padding_mask, True, kv_cache))
-            x = x + residual(self.cross_attn(self.cross_norm(x), memory, memory_padding_mask, context_kv=memory_kv))
-            return x + residual(self.mlp(self.norm2(x)))
-        x = self.norm1(x + residual(self.attn(x, None, key_padding_mask, True, kv_cache)))
-        x = self.cross_norm(x + residual(self.cross_attn(x, memory, memory_padding_mask, context_kv=memory_kv)))
-        return self.norm2(x + residual(self.mlp(x)))
+            x = x + residual(cross_attend(self.cross_norm(x)))
+            x = x + residual(self.mlp(self.norm2(x)))
+        else:
+            x = self.norm1(x + residual(self.attn(x, None, key_padding_mask, True, kv_cache)))
+            x = self.cross_norm(x + residual(cross_attend(x)))
+            x = self.norm2(x + residual(self.mlp(x)))
+        return (x, weights) if need_weights else x

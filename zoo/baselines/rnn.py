@@ -65,7 +65,7 @@ class RNNClassifier(FcClassifier, nn.Module):
             raise ZooError(f"pool must be one of {', '.join(POOLS)}, got {pool!r}")
         self.pad_id, self.pool = pad_id, pool
         self.num_directions = 2 if bidirectional else 1
-        self.embedding = _embedding(vocab_size, embed_dim, pad_id)
+        self.embedding = token_embedding(vocab_size, embed_dim, pad_id)
         self.rnn = _rnn(cell, embed_dim, hidden_size, num_layers, dropout, bidirectional)
         self.drop = nn.Dropout(dropout)
         self.fc = nn.Linear(self.num_directions * hidden_size, num_classes)
@@ -147,7 +147,7 @@ class RNNLanguageModel(nn.Module):
         pad_id: int | None = None,
     ) -> None:
         super().__init__()
-        self.embedding = _embedding(vocab_size, embed_dim, pad_id)
+        self.embedding = token_embedding(vocab_size, embed_dim, pad_id)
         self.drop = nn.Dropout(dropout)
         self.rnn = _rnn(cell, embed_dim, hidden_size, num_layers, dropout, bidirectional=False)
         self.proj = nn.Linear(hidden_size, embed_dim) if hidden_size != embed_dim else None
@@ -192,7 +192,7 @@ class RNNLanguageModel(nn.Module):
         state.reorder(index)
 
 
-def _embedding(vocab_size: int, embed_dim: int, pad_id: int | None) -> nn.Embedding:
+def token_embedding(vocab_size: int, embed_dim: int, pad_id: int | None) -> nn.Embedding:
     """Token embedding initialised uniform in +-0.1 (Zaremba et al., Merity et al.), the pad row zero."""
     embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
     nn.init.uniform_(embedding.weight, -0.1, 0.1)

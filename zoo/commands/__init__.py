@@ -6,6 +6,7 @@
     zoo list [--index FILE_OR_URL]                                    zoo.list_models
     zoo predict NAME_OR_DIR INPUT... [--topk K] [--json]              zoo.load(...).predict
     zoo generate NAME_OR_DIR --prompt TEXT [--max-new-tokens N]       zoo.load(...).generate
+    zoo translate NAME_OR_DIR TEXT... | --input FILE [--output FILE]  zoo.load(...).translate
     zoo finetune NAME_OR_DIR --data PATH --output OUT [--epochs N]    zoo.finetune
     zoo data prepare NAME [--source DIR]                              build a full dataset's cache
 
@@ -33,8 +34,11 @@ commands:
   list [--index FILE_OR_URL]                  the named checkpoints and their measured metrics
   predict NAME_OR_DIR INPUT... [--json]       top-k labels for each image/audio file or text
   generate NAME_OR_DIR --prompt TEXT          continue a text with a language model (greedy, sample, beam)
+  translate NAME_OR_DIR TEXT... | --input FILE [--output FILE] [--alignment MAP.png]
+                                              translate sentences, or a file a line each
   finetune NAME_OR_DIR --data PATH --output OUT [--epochs N] [--freeze none|backbone|gradual] [--new-head]
-                                              fine-tune a classifier on image or audio folders, CSV/JSONL texts
+                                              fine-tune a classifier on image or audio folders, CSV/JSONL texts,
+                                              or a translation model on TSV sentence pairs
   data prepare NAME [--source DIR]            prepare a full dataset (names: {datasets})
 
 Python: zoo.run(recipe, output=...), zoo.finetune(name, data=..., output=...), zoo.load(name).
@@ -47,6 +51,7 @@ COMMANDS = {
     "list": "zoo.commands.list_checkpoints",
     "predict": "zoo.commands.predict",
     "generate": "zoo.commands.generate",
+    "translate": "zoo.commands.translate",
     "finetune": "zoo.commands.finetune",
     "data": "zoo.commands.data",
 }

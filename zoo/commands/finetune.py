@@ -1,4 +1,5 @@
-"""``zoo finetune NAME --data PATH --output OUT``: adapt a zoo classifier to a user's labelled data.
+"""``zoo finetune NAME --data PATH --output OUT``: adapt a zoo checkpoint to a user's data
+(a classifier to labelled images, audio or texts; a translation model to sentence pairs).
 
 Thin over :func:`zoo.pipeline.finetune.finetune` (``zoo.finetune`` in Python), which builds
 a recipe from the checkpoint and runs it the way ``zoo run`` runs every recipe.
@@ -24,7 +25,8 @@ def main(argv: Sequence[str]) -> dict:
     parser.add_argument(
         "--data",
         required=True,
-        help="images: DIR/<label>/*.png or DIR/train|val/<label>/; audio: DIR/<label>/*.wav; text: FILE.csv",
+        help="images: DIR/<label>/*.png or DIR/train|val/<label>/; audio: DIR/<label>/*.wav; text: FILE.csv; "
+        "translation: FILE.tsv of source<TAB>target lines, or DIR/train.tsv, val.tsv",
     )
     parser.add_argument("--output", required=True, help="where the fine-tuned zoo checkpoint goes")
     parser.add_argument("--epochs", type=int, default=d.epochs, help="more where they are fewer than --min-steps steps")
@@ -43,8 +45,8 @@ def main(argv: Sequence[str]) -> dict:
     parser.add_argument("--devices", default=d.devices)
     parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--layer-decay", type=float, help="layer-wise lr decay, e.g. 0.75 (default: one lr for all)")
-    parser.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
-    parser.add_argument("--patience", type=int, help="stop after this many epochs without a better val/acc")
+    parser.add_argument("--label-smoothing", type=float, help="default: 0 for a classifier, 0.1 for translation")
+    parser.add_argument("--patience", type=int, help="stop after this many epochs without a better val/acc (translation: val/loss)")
     parser.add_argument("--select", choices=SELECT, default=d.select, help="which epoch is tested and exported")
     parser.add_argument(
         "--augment", choices=AUGMENT, help="images: shift (crops: never mirrors; the default), flip (crops + mirrors), none"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -22,8 +23,8 @@ class Pretrained(nn.Module):
     """A model with what it needs at inference: ``labels`` and ``preprocessing``.
 
     ``forward`` is the model's own (inputs -> (B, num_classes) logits, or (B, N, V) for a
-    language model); ``predict`` takes files (images, audio) or strings (text) and ``generate``
-    continues a prompt. ``model`` is the bare network, e.g. to fine-tune.
+    language model); ``predict`` takes files (images, audio) or strings (text), ``generate``
+    continues a prompt and ``translate`` translates sentences. ``model`` is the bare network, e.g. to fine-tune.
 
     Attributes:
         model: the network built from the checkpoint's config.
@@ -109,6 +110,137 @@ class Pretrained(nn.Module):
         device = next(self.model.parameters()).device
         out = generate(self.model, ids[None].to(device), max_new_tokens, eos_id=p.eos_id, **options)
         return p.decode(out[0].tolist())
+
+    @torch.inference_mode()
+    def translate(
+        self,
+        texts: Sequence[str],
+        *,
+        strategy: str = "beam",
+        num_beams: int | None = None,
+        length_penalty: float | None = None,
+        batch_size: int = 32,
+        max_len_a: float = 1.5,
+        max_len_b: int = 10,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[str]:
+        """Source texts -> their translations, in order, by :func:`zoo.generation.translate`.
+
+        Odd inputs have a defined result, never an error half-way: a blank text translates to
+        "" without running the model (a file's lines and its translation's stay aligned); a
+        text of more than the model's ``max_len`` tokens is cut there, with a
+        :class:`TruncationWarning` naming it (only its start is translated); characters the
+        training data never had are still encoded (byte-level BPE covers every byte).
+
+        Args:
+            texts: source sentences, e.g. a file's lines.
+            strategy: "beam" or "greedy".
+            num_beams, length_penalty: beam search's; None for the settings the checkpoint's
+                BLEU was measured with (its ``objective``), else 4 and 1.0.
+            batch_size: sources decoded together (sorted by length, so a batch pads little).
+            max_len_a, max_len_b: at most ``a * source_tokens + b`` target tokens.
+            progress: called with the number of texts each finished batch held.
+        """
+        p = self._translation_preprocessing()
+        if batch_size < 1:
+            raise ZooError(f"batch_size must be >= 1, got {batch_size}")
+        options = self._decoding_options(strategy, num_beams, length_penalty, max_len_a, max_len_b)
+        sources = self._source_ids(texts)
+        order = sorted((i for i, ids in enumerate(sources) if ids is not None), key=lambda i: len(sources[i]))
+        out = ["" for _ in texts]
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            for i, ids in zip(chunk, self._translate_ids([sources[i] for i in chunk], options)):
+                out[i] = p.decode(ids)
+            if progress is not None:
+                progress(len(chunk))
+        if progress is not None and len(order) < len(texts):
+            progress(len(texts) - len(order))  # the blank ones
+        return out
+
+    @torch.inference_mode()
+    def alignment(
+        self,
+        text: str,
+        *,
+        strategy: str = "beam",
+        num_beams: int | None = None,
+        length_penalty: float | None = None,
+        max_len_a: float = 1.5,
+        max_len_b: int = 10,
+    ) -> tuple[list[str], list[str], Tensor]:
+        """Translate ``text``; return its source tokens, the translation's tokens (ending in
+        ``</s>``) and the (T, S) cross-attention weights between them: row t is what the
+        decoder read of the source as it chose target token t. Options as :meth:`translate`'s.
+        """
+        p = self._translation_preprocessing()
+        if not isinstance(text, str) or not text.strip():
+            raise ZooError(f"the text to align is empty ({text!r}); give a sentence")
+        source = self._source_ids([text])[0]
+        options = self._decoding_options(strategy, num_beams, length_penalty, max_len_a, max_len_b)
+        target = torch.tensor(self._translate_ids([source], options)[0])
+        device = next(self.model.parameters()).device
+        weights = self.model.alignment(source[None].to(device), target[None, :-1].to(device))[0].float().cpu()
+        tokens = [p.tokenizer.decode([i], skip_special_tokens=False) for i in (*source.tolist(), *target[1:].tolist())]
+        return tokens[: len(source)], tokens[len(source) :], weights
+
+    def _decoding_options(
+        self, strategy: str, num_beams: int | None, length_penalty: float | None, max_len_a: float, max_len_b: int
+    ) -> dict:
+        """``zoo.generation.translate``'s options; beam settings left None are the checkpoint's."""
+        objective = self.config.get("objective") or {}
+        return {
+            "strategy": strategy,
+            "num_beams": num_beams if num_beams is not None else objective.get("num_beams", 4),
+            "length_penalty": length_penalty if length_penalty is not None else objective.get("length_penalty", 1.0),
+            "max_len_a": max_len_a,
+            "max_len_b": max_len_b,
+        }
+
+    def _translate_ids(self, sources: list[Tensor], options: dict) -> list[list[int]]:
+        """(N_i,) source ids -> each translation's ids, ``<s> ... </s>``, cut after its ``</s>``."""
+        from zoo.generation import translate
+
+        p = self.preprocessing
+        device = next(self.model.parameters()).device
+        ids = translate(self.model, p.collate(sources).to(device), bos_id=p.bos_id, eos_id=p.eos_id, **options)
+        rows = []
+        for row in ids.tolist():
+            end = row.index(p.eos_id, 1) + 1 if p.eos_id in row[1:] else len(row)
+            rows.append(row[:end])
+        return rows
+
+    def _translation_preprocessing(self):
+        if self.kind != "translation":
+            raise ZooError(f"this checkpoint does not translate (its task: {self.task}); use zoo predict or zoo generate")
+        return self.preprocessing
+
+    def _source_ids(self, texts: Sequence[str]) -> list[Tensor | None]:
+        """Each text's (N,) source ids, cut at ``max_len`` with a warning; None for a blank one."""
+        if isinstance(texts, str):
+            raise ZooError("translate takes a list of texts; wrap the one text in a list")
+        for i, text in enumerate(texts, start=1):
+            if not isinstance(text, str):
+                raise ZooError(f"text {i} is not a string ({text!r})")
+        p = self.preprocessing
+        numbers = [i for i, text in enumerate(texts, start=1) if text.strip()]
+        kept = [texts[i - 1] for i in numbers]
+        lengths = [len(e.ids) for e in p.tokenizer.encode_batch(kept, add_special_tokens=False)] if kept else []
+        for i, n in zip(numbers, lengths):
+            if n + 1 > p.max_len:  # and </s>
+                warnings.warn(TruncationWarning(i, n, p.max_len - 1), stacklevel=3)
+        ids: list[Tensor | None] = [None] * len(texts)
+        for i, framed in zip(numbers, p.encode_batch(kept) if kept else []):
+            ids[i - 1] = framed
+        return ids
+
+
+class TruncationWarning(UserWarning):
+    """Text ``index`` (from 1) had ``tokens`` tokens, more than the ``kept`` the model reads: it was cut."""
+
+    def __init__(self, index: int, tokens: int, kept: int) -> None:
+        super().__init__(f"text {index} has {tokens} tokens; the model reads the first {kept} and translates only those")
+        self.index, self.tokens, self.kept = index, tokens, kept
 
 
 def from_files(files: CheckpointFiles, num_classes: int | None = None) -> Pretrained:

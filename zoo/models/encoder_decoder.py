@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor, nn
 
 from zoo.backbone import Transformer, TransformerDecoder
@@ -96,6 +97,24 @@ class EncoderDecoderModel(nn.Module):
         """(B, S) source ids, (B, T) target ids (shifted right: they start with BOS) -> (B, T, V) logits."""
         memory, memory_padding = self.encode(source)
         return self.generator(self.decode(target, memory, memory_padding))
+
+    def source_lengths(self, source: Tensor) -> Tensor:
+        """(B, S) right-padded source ids -> (B,) the ids that are not padding."""
+        padding = self.source_frontend.padding_mask(source)
+        return torch.full_like(source[:, 0], source.shape[1]) if padding is None else (~padding).sum(dim=1)
+
+    def condition(self, source: Tensor) -> SourceConditioned:
+        """The (B, S) sources encoded once, as an ``AutoregressiveModel`` over targets."""
+        return SourceConditioned(self, source)
+
+    def alignment(self, source: Tensor, target: Tensor) -> Tensor:
+        """(B, S) source ids, (B, T) target ids -> (B, T, S): the last decoder block's
+        cross-attention weights, averaged over its heads (rows sum to 1 over real source tokens)."""
+        memory, memory_padding = self.encode(source)
+        tokens = self.target_frontend(target)
+        padding = self.target_frontend.padding_mask(target)
+        _, weights = self.decoder(tokens, memory, padding, memory_padding, need_weights=True)
+        return weights[-1].mean(dim=1)
 
 
 @dataclass

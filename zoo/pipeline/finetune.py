@@ -7,6 +7,9 @@ texts), the freeze strategy as a callback and trainer settings. :func:`finetune`
 through :func:`zoo.pipeline.run.run`, the path every recipe takes; the resolved recipe is
 saved as ``<workdir>/recipe.yaml`` and ``zoo run`` can run it again.
 
+A translation checkpoint fine-tunes whole on the user's ``source<TAB>target`` pairs, read
+with its own tokenizer (:func:`translation_recipe`).
+
 The head is kept when every label of the data is one of the checkpoint's (in the
 checkpoint's order); otherwise the classifier is replaced by a fresh one for the data's
 labels (``new_head=True`` forces that). A masked-LM, masked-autoencoder or causal-LM checkpoint (a
@@ -65,7 +68,7 @@ class FinetuneSettings:
     devices: str | int = "auto"
     seed: int = 0
     layer_decay: float | None = None
-    label_smoothing: float = 0.0
+    label_smoothing: float | None = None
     patience: int | None = None
     select: str = "best"
     augment: str | None = None
@@ -91,7 +94,7 @@ class FinetuneSettings:
             raise ZooError("layer decay has no effect with --freeze backbone (only the head trains); leave one out")
         if self.patience is not None and self.freeze == "gradual":
             raise ZooError("early stopping would stop gradual unfreezing before every layer trains; leave out patience")
-        if not 0 <= self.label_smoothing < 1:
+        if self.label_smoothing is not None and not 0 <= self.label_smoothing < 1:
             raise ZooError(f"label smoothing {self.label_smoothing!r} is not valid; give a number in [0, 1)")
         if self.select not in SELECT:
             raise ZooError(f"select {self.select!r} is not one of {', '.join(SELECT)}")
@@ -121,7 +124,7 @@ def finetune(
     devices: str | int = "auto",
     seed: int = 0,
     layer_decay: float | None = None,
-    label_smoothing: float = 0.0,
+    label_smoothing: float | None = None,
     patience: int | None = None,
     select: str = "best",
     augment: str | None = None,
@@ -131,13 +134,17 @@ def finetune(
     resume: bool = False,
     command: str | None = None,
 ) -> dict:
-    """Fine-tune checkpoint ``model`` (a classifier or a masked-LM encoder) on ``data``; write
-    the result as a zoo classifier checkpoint.
+    """Fine-tune checkpoint ``model`` on ``data``; write the result as a zoo checkpoint: a
+    classifier from a classifier or a pretrained encoder or LM, a translation model from a
+    translation model.
 
     Args:
         model: a named checkpoint (``zoo list``), a checkpoint folder or URL.
         data: images ``DIR/<label>/*.png`` (or ``DIR/train|val|test/<label>/``), audio
-            ``DIR/<label>/*.wav``, or texts in a CSV/JSONL file with text and label columns.
+            ``DIR/<label>/*.wav``, or texts in a CSV/JSONL file with text and label columns;
+            for a translation model, ``source<TAB>target`` lines in a ``.tsv`` file (a share
+            held out for validation) or a folder of ``train.tsv``, ``val.tsv`` [, ``test.tsv``],
+            read with the checkpoint's tokenizer.
         output: the fine-tuned zoo checkpoint's folder.
         epochs: training epochs (at most, with ``patience``), more where they would be fewer
             than ``min_steps`` optimiser steps.
@@ -158,8 +165,10 @@ def finetune(
         layer_decay: layer-wise learning-rate decay (e.g. 0.75; BEiT / MAE fine-tuning): the
             head and final norm learn at ``lr``, each block below at that times the rate of the
             block above, the front-end lowest. Not with ``freeze="backbone"``.
-        label_smoothing: cross-entropy label smoothing of the training loss.
-        patience: stop after this many epochs without a better validation accuracy (the
+        label_smoothing: cross-entropy label smoothing of the training loss (None: 0 for a
+            classifier, 0.1 for translation, the 2017 paper's).
+        patience: stop after this many epochs without a better validation accuracy (loss for
+            translation; the
             best epoch's weights are exported either way); None trains every epoch. Not with
             ``freeze="gradual"``.
         select: "best": test and export the epoch of best validation accuracy; "last": the
@@ -217,10 +226,12 @@ def finetune_recipe(
     """The recipe that fine-tunes ``pretrained`` (read from checkpoint folder ``folder``) on
     ``data`` with ``settings``, and one line saying whether the head is kept."""
     kind = pretrained.preprocessing.kind
+    if pretrained.kind == "translation":
+        return translation_recipe(pretrained, folder, data, settings)
     if pretrained.kind not in BASE_KINDS:
         raise ZooError(
             f"{folder} is a {pretrained.task} model; zoo finetune trains classifiers from classifiers, "
-            "masked-LM or masked-patch encoders and causal LMs"
+            "masked-LM or masked-patch encoders and causal LMs, and translation models from translation models"
         )
     if kind not in READERS:
         raise ZooError(f"fine-tuning on {kind} data is not supported yet (supported: {', '.join(READERS)})")
@@ -252,21 +263,7 @@ def finetune_recipe(
         })  # fmt: skip
     recipe = {
         "seed_everything": settings.seed,
-        "trainer": {
-            "accelerator": settings.accelerator,
-            "devices": settings.devices,
-            "precision": None if settings.precision == AUTO else resolve_precision(settings.precision, settings.accelerator),
-            "max_epochs": settings.epochs,
-            "log_every_n_steps": 10,
-            "logger": [
-                {"class_path": "lightning.pytorch.loggers.CSVLogger", "init_args": {"save_dir": ".", "name": "csv"}},
-                {
-                    "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
-                    "init_args": {"save_dir": ".", "name": "tensorboard"},
-                },
-            ],
-            "callbacks": callbacks,
-        },
+        "trainer": {**_trainer(settings), "callbacks": callbacks},
         "model": {
             "class_path": "zoo.tasks.classification.ClassificationTask",
             "init_args": {
@@ -274,13 +271,95 @@ def finetune_recipe(
                 "num_classes": len(labels),
                 "optimizer": {"class_path": "torch.optim.AdamW", "init_args": {"lr": settings.lr, "weight_decay": 0.05}},
                 "lr_scheduler": {"class_path": "zoo.tasks.schedules.WarmupCosineLR", "init_args": {"warmup_fraction": 0.1}},
-                "label_smoothing": settings.label_smoothing,
+                "label_smoothing": settings.label_smoothing or 0.0,
                 "layer_decay": settings.layer_decay,
             },
         },
         "data": {"class_path": DATA_MODULES[kind], "init_args": data_args},
     }
     return recipe, line
+
+
+def translation_recipe(
+    pretrained: Pretrained, folder: Path, data: str | Path, settings: FinetuneSettings = FinetuneSettings()
+) -> tuple[dict, str]:
+    """The recipe that fine-tunes translation checkpoint ``pretrained`` on the user's sentence
+    pairs (``zoo.data.translation.PairsFileDataModule`` with the checkpoint's tokenizer): the
+    whole model trains, from the checkpoint's weights, with its beam settings for BLEU."""
+    refused = {
+        "freeze": settings.freeze != "none",
+        "new head": settings.new_head,
+        "layer decay": settings.layer_decay is not None,
+        "augment": settings.augment is not None,
+        "text and label columns": (settings.text_column, settings.label_column) != ("text", "label"),
+    }
+    if given := [name for name, is_set in refused.items() if is_set]:
+        raise ZooError(f"{', '.join(given)}: classifier settings; a translation model fine-tunes whole, leave them out")
+    context = pretrained.preprocessing.max_len
+    if settings.max_len is not None and settings.max_len > context:
+        raise ZooError(f"max len {settings.max_len} is longer than the model's {context} tokens; give at most {context}")
+    monitor = {"monitor": "val/loss", "mode": "min"}
+    callbacks = [
+        {
+            "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
+            "init_args": (
+                {**monitor, "save_last": True, "filename": "best-{epoch}"}
+                if settings.select == "best"
+                else {"save_last": True, "filename": "last-{epoch}"}
+            ),
+        },
+        {"class_path": "lightning.pytorch.callbacks.RichProgressBar"},
+        {"class_path": "zoo.callbacks.InitFromCheckpoint", "init_args": {"checkpoint": str(folder), "new_head": False}},
+    ]
+    if settings.min_steps:
+        callbacks.append({"class_path": "zoo.callbacks.MinSteps", "init_args": {"min_steps": settings.min_steps}})
+    if settings.patience is not None:
+        callbacks.append({"class_path": "lightning.pytorch.callbacks.EarlyStopping",
+                          "init_args": {**monitor, "patience": settings.patience}})  # fmt: skip
+    p = pretrained.preprocessing
+    objective = pretrained.config.get("objective") or {}
+    task = {
+        "model": pretrained.config["model"],
+        "pad_id": p.pad_id,
+        "bos_id": p.bos_id,
+        "eos_id": p.eos_id,
+        "label_smoothing": 0.1 if settings.label_smoothing is None else settings.label_smoothing,
+        "num_beams": objective.get("num_beams", 4),
+        "length_penalty": objective.get("length_penalty", 1.0),
+        "bleu_batches": 4,
+        "optimizer": {"class_path": "torch.optim.AdamW", "init_args": {"lr": settings.lr, "betas": [0.9, 0.98], "weight_decay": 0.01}},
+        "lr_scheduler": {"class_path": "zoo.tasks.schedules.WarmupCosineLR", "init_args": {"warmup_fraction": 0.1}},
+    }  # fmt: skip
+    data_args = {
+        "root": str(Path(data).resolve()),
+        "val_fraction": settings.val_fraction,
+        "tokenizer": str(folder),
+        "max_len": settings.max_len or context,
+        "batch_size": settings.batch_size,
+        "seed": settings.seed,
+    }
+    recipe = {
+        "seed_everything": settings.seed,
+        "trainer": {**_trainer(settings), "callbacks": callbacks},
+        "model": {"class_path": "zoo.tasks.translation.TranslationTask", "init_args": task},
+        "data": {"class_path": "zoo.data.translation.PairsFileDataModule", "init_args": data_args},
+    }
+    return recipe, f"the whole translation model trains on {Path(data).name}'s pairs, with the checkpoint's tokenizer"
+
+
+def _trainer(settings: FinetuneSettings) -> dict:
+    """The trainer settings every fine-tune shares: devices, precision, epochs and loggers."""
+    return {
+        "accelerator": settings.accelerator,
+        "devices": settings.devices,
+        "precision": None if settings.precision == AUTO else resolve_precision(settings.precision, settings.accelerator),
+        "max_epochs": settings.epochs,
+        "log_every_n_steps": 10,
+        "logger": [
+            {"class_path": "lightning.pytorch.loggers.CSVLogger", "init_args": {"save_dir": ".", "name": "csv"}},
+            {"class_path": "lightning.pytorch.loggers.TensorBoardLogger", "init_args": {"save_dir": ".", "name": "tensorboard"}},
+        ],
+    }  # fmt: skip
 
 
 def classifier_config(pretrained: Pretrained, num_classes: int) -> dict:

@@ -7,7 +7,9 @@ Label smoothing 0.1 is the 2017 paper's (Szegedy et al. 2016). Validation also t
 the first ``bleu_batches`` batches (a fixed subset: validation loaders are not shuffled) with
 beam search and logs their corpus BLEU against the references, both turned back into text by
 the datamodule's ``decode(ids) -> str`` (special ids dropped); testing translates every
-batch and logs ``test/bleu``, its sacreBLEU signature kept as ``bleu_signature``.
+batch and logs ``test/bleu``, its sacreBLEU signature kept as ``bleu_signature``. Under DDP
+each rank translates its own batches (``bleu_batches`` of them a rank) and the corpus BLEU is
+computed once over all ranks' sentences.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ class TranslationTask(StagedTask):
     ``val/bleu`` and ``test/bleu``.
 
     Args:
-        model: (B, S) source ids, (B, T) target ids -> (B, T, V) logits, with the decoding
-            surface ``zoo.generation.translate`` uses.
+        model: a ``zoo.contracts.Seq2SeqModel``: (B, S) source ids, (B, T) target ids ->
+            (B, T, V) logits, and the decoding surface ``zoo.generation.translate`` uses.
         pad_id, bos_id, eos_id: the target vocabulary's special ids.
         label_smoothing: training loss smoothing (validation and test report the plain NLL).
         num_beams, length_penalty: validation BLEU's beam search (``zoo.generation.translate``).
@@ -129,15 +131,24 @@ class TranslationTask(StagedTask):
         self.nll[stage].reset()
 
     def _log_bleu(self, stage: str) -> None:
-        """Log the corpus BLEU of this epoch's translations as ``{stage}/bleu`` (under DDP: each
-        rank's own share, averaged by Lightning)."""
-        if not self._hypotheses:
+        """Log the corpus BLEU of this epoch's translations as ``{stage}/bleu``; under DDP, of
+        every rank's translations gathered (corpus BLEU is not a mean of per-rank scores)."""
+        hypotheses, references = self._gathered(self._hypotheses), self._gathered(self._references)
+        if not hypotheses:
             return
-        bleu = corpus_bleu(self._hypotheses, self._references)
-        self.log(f"{stage}/bleu", bleu.score, prog_bar=True, sync_dist=True)
+        bleu = corpus_bleu(hypotheses, references)
+        self.log(f"{stage}/bleu", bleu.score, prog_bar=True, sync_dist=True)  # the same on every rank
         if self.bleu_signature is None or stage == "test":
-            rank_zero_info(f"{stage}/bleu {bleu.score:.2f} on {len(self._hypotheses)} sentences: {bleu.signature}")
+            rank_zero_info(f"{stage}/bleu {bleu.score:.2f} on {len(hypotheses)} sentences: {bleu.signature}")
         self.bleu_signature = bleu.signature
+
+    def _gathered(self, texts: list[str]) -> list[str]:
+        """``texts`` of every rank, rank 0's first (one process: ``texts`` itself)."""
+        if self.trainer.world_size == 1 or not torch.distributed.is_initialized():
+            return texts
+        parts: list[list[str] | None] = [None] * self.trainer.world_size
+        torch.distributed.all_gather_object(parts, texts)
+        return [text for part in parts for text in part]
 
     def _start_bleu(self) -> None:
         self._hypotheses, self._references, self._bleu_seen = [], [], 0
