@@ -16,7 +16,8 @@ from zoo.hub.files import WEIGHT_DTYPES
 
 def main(argv: Sequence[str]) -> dict:
     from zoo.data.image_folder import AUGMENT
-    from zoo.pipeline.finetune import FREEZE, SELECT, FinetuneSettings, finetune
+    from zoo.pipeline.finetune import finetune
+    from zoo.pipeline.finetune_settings import FREEZE, SELECT, FinetuneSettings
 
     d = FinetuneSettings()  # the defaults, as the Python API has them
 

@@ -224,14 +224,12 @@ class Pretrained(nn.Module):
                 raise ZooError(f"text {i} is not a string ({text!r})")
         p = self.preprocessing
         numbers = [i for i, text in enumerate(texts, start=1) if text.strip()]
-        kept = [texts[i - 1] for i in numbers]
-        lengths = [len(e.ids) for e in p.tokenizer.encode_batch(kept, add_special_tokens=False)] if kept else []
-        for i, n in zip(numbers, lengths):
+        framed, lengths = p.encode_counted([texts[i - 1] for i in numbers]) if numbers else ([], [])
+        ids: list[Tensor | None] = [None] * len(texts)
+        for i, source, n in zip(numbers, framed, lengths):
             if n + 1 > p.max_len:  # and </s>
                 warnings.warn(TruncationWarning(i, n, p.max_len - 1), stacklevel=3)
-        ids: list[Tensor | None] = [None] * len(texts)
-        for i, framed in zip(numbers, p.encode_batch(kept) if kept else []):
-            ids[i - 1] = framed
+            ids[i - 1] = source
         return ids
 
 

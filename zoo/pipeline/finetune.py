@@ -8,7 +8,7 @@ through :func:`zoo.pipeline.run.run`, the path every recipe takes; the resolved 
 saved as ``<workdir>/recipe.yaml`` and ``zoo run`` can run it again.
 
 A translation checkpoint fine-tunes whole on the user's ``source<TAB>target`` pairs, read
-with its own tokenizer (:func:`translation_recipe`).
+with its own tokenizer (``zoo.pipeline.finetune_translation``).
 
 The head is kept when every label of the data is one of the checkpoint's (in the
 checkpoint's order); otherwise the classifier is replaced by a fresh one for the data's
@@ -26,20 +26,20 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
-from zoo.data.image_folder import AUGMENT, DEFAULT_AUGMENT
+from zoo.data.image_folder import DEFAULT_AUGMENT
 from zoo.errors import ZooError
 from zoo.hub.checkpoint import DTYPES, check_destination
 from zoo.hub.pretrained import Pretrained, load
 from zoo.hub.registry import resolve
+from zoo.pipeline.finetune_settings import FinetuneSettings, trainer_settings, training_callbacks
+from zoo.pipeline.finetune_translation import translation_recipe
 from zoo.pipeline.run import run
-from zoo.precision import AUTO, resolve_precision
+from zoo.precision import AUTO
 
 READERS = ("image", "audio", "text")  # the preprocessing kinds whose data zoo finetune reads
-FREEZE = ("none", "backbone", "gradual")
-SELECT = ("best", "last")  # which epoch's weights are tested and exported
 BASE_KINDS = ("classification", "masked-lm", "masked-autoencoder", "causal-lm")  # the checkpoints zoo finetune starts from
 CLASSIFIER_HEAD = "zoo.heads.classifier.ClassifierHead"
 UNIMODAL = "zoo.models.unimodal.UnimodalModel"  # what a causal LM's classifier is built as
@@ -48,62 +48,6 @@ DATA_MODULES = {
     "audio": "zoo.data.audio_folder.AudioFolderDataModule",
     "text": "zoo.data.text_files.TextFileDataModule",
 }
-
-
-@dataclass(frozen=True)
-class FinetuneSettings:
-    """How :func:`finetune` trains (the arguments of the same names there)."""
-
-    epochs: int = 10
-    min_steps: int = 300
-    freeze: str = "none"
-    new_head: bool | None = None
-    lr: float = 5e-4
-    batch_size: int = 32
-    val_fraction: float = 0.2
-    text_column: str = "text"
-    label_column: str = "label"
-    precision: str = AUTO
-    accelerator: str = "auto"
-    devices: str | int = "auto"
-    seed: int = 0
-    layer_decay: float | None = None
-    label_smoothing: float | None = None
-    patience: int | None = None
-    select: str = "best"
-    augment: str | None = None
-    max_len: int | None = None
-
-    def check(self) -> None:
-        """One line for the first setting that cannot be used."""
-        for name, value, ok in (
-            ("epochs", self.epochs, self.epochs >= 1),
-            ("min steps", self.min_steps, self.min_steps >= 0),
-            ("batch size", self.batch_size, self.batch_size >= 1),
-            ("learning rate", self.lr, self.lr >= 0),
-            ("patience", self.patience, self.patience is None or self.patience >= 1),
-            ("max len", self.max_len, self.max_len is None or self.max_len >= 3),
-        ):
-            if not ok:
-                raise ZooError(f"{name} {value!r} is not valid; give a positive number")
-        if self.freeze not in FREEZE:
-            raise ZooError(f"freeze {self.freeze!r} is not one of {', '.join(FREEZE)}")
-        if self.layer_decay is not None and not 0 < self.layer_decay <= 1:
-            raise ZooError(f"layer decay {self.layer_decay!r} is not valid; give a number in (0, 1], e.g. 0.75")
-        if self.layer_decay is not None and self.freeze == "backbone":
-            raise ZooError("layer decay has no effect with --freeze backbone (only the head trains); leave one out")
-        if self.patience is not None and self.freeze == "gradual":
-            raise ZooError("early stopping would stop gradual unfreezing before every layer trains; leave out patience")
-        if self.label_smoothing is not None and not 0 <= self.label_smoothing < 1:
-            raise ZooError(f"label smoothing {self.label_smoothing!r} is not valid; give a number in [0, 1)")
-        if self.select not in SELECT:
-            raise ZooError(f"select {self.select!r} is not one of {', '.join(SELECT)}")
-        if self.select == "last" and self.patience is not None:
-            raise ZooError("early stopping picks the best epoch; with select='last' leave out patience")
-        if self.augment is not None and self.augment not in AUGMENT:
-            raise ZooError(f"augment {self.augment!r} is not one of {', '.join(AUGMENT)}")
-        if self.precision != AUTO:
-            resolve_precision(self.precision, self.accelerator)  # a bad value is one line before anything loads
 
 
 def finetune(
@@ -241,29 +185,10 @@ def finetune_recipe(
     found = _labels_of(kind, data_args)
     labels, keep_head, line = _choose_head(found, pretrained.labels, settings.new_head)
     data_args["classes"] = labels
-    callbacks = [
-        {
-            "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
-            "init_args": (
-                {"monitor": "val/acc", "mode": "max", "save_last": True, "filename": "best-{epoch}"}
-                if settings.select == "best"
-                else {"save_last": True, "filename": "last-{epoch}"}  # no monitor: the latest epoch is tested
-            ),
-        },
-        {"class_path": "lightning.pytorch.callbacks.RichProgressBar"},
-        {"class_path": "zoo.callbacks.InitFromCheckpoint", "init_args": {"checkpoint": str(folder), "new_head": not keep_head}},
-        *_freeze_callbacks(settings.freeze),
-    ]
-    if settings.min_steps:
-        callbacks.append({"class_path": "zoo.callbacks.MinSteps", "init_args": {"min_steps": settings.min_steps}})
-    if settings.patience is not None:
-        callbacks.append({
-            "class_path": "lightning.pytorch.callbacks.EarlyStopping",
-            "init_args": {"monitor": "val/acc", "mode": "max", "patience": settings.patience},
-        })  # fmt: skip
+    callbacks = training_callbacks(settings, folder, {"monitor": "val/acc", "mode": "max"}, new_head=not keep_head)
     recipe = {
         "seed_everything": settings.seed,
-        "trainer": {**_trainer(settings), "callbacks": callbacks},
+        "trainer": {**trainer_settings(settings), "callbacks": callbacks},
         "model": {
             "class_path": "zoo.tasks.classification.ClassificationTask",
             "init_args": {
@@ -278,88 +203,6 @@ def finetune_recipe(
         "data": {"class_path": DATA_MODULES[kind], "init_args": data_args},
     }
     return recipe, line
-
-
-def translation_recipe(
-    pretrained: Pretrained, folder: Path, data: str | Path, settings: FinetuneSettings = FinetuneSettings()
-) -> tuple[dict, str]:
-    """The recipe that fine-tunes translation checkpoint ``pretrained`` on the user's sentence
-    pairs (``zoo.data.translation.PairsFileDataModule`` with the checkpoint's tokenizer): the
-    whole model trains, from the checkpoint's weights, with its beam settings for BLEU."""
-    refused = {
-        "freeze": settings.freeze != "none",
-        "new head": settings.new_head,
-        "layer decay": settings.layer_decay is not None,
-        "augment": settings.augment is not None,
-        "text and label columns": (settings.text_column, settings.label_column) != ("text", "label"),
-    }
-    if given := [name for name, is_set in refused.items() if is_set]:
-        raise ZooError(f"{', '.join(given)}: classifier settings; a translation model fine-tunes whole, leave them out")
-    context = pretrained.preprocessing.max_len
-    if settings.max_len is not None and settings.max_len > context:
-        raise ZooError(f"max len {settings.max_len} is longer than the model's {context} tokens; give at most {context}")
-    monitor = {"monitor": "val/loss", "mode": "min"}
-    callbacks = [
-        {
-            "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
-            "init_args": (
-                {**monitor, "save_last": True, "filename": "best-{epoch}"}
-                if settings.select == "best"
-                else {"save_last": True, "filename": "last-{epoch}"}
-            ),
-        },
-        {"class_path": "lightning.pytorch.callbacks.RichProgressBar"},
-        {"class_path": "zoo.callbacks.InitFromCheckpoint", "init_args": {"checkpoint": str(folder), "new_head": False}},
-    ]
-    if settings.min_steps:
-        callbacks.append({"class_path": "zoo.callbacks.MinSteps", "init_args": {"min_steps": settings.min_steps}})
-    if settings.patience is not None:
-        callbacks.append({"class_path": "lightning.pytorch.callbacks.EarlyStopping",
-                          "init_args": {**monitor, "patience": settings.patience}})  # fmt: skip
-    p = pretrained.preprocessing
-    objective = pretrained.config.get("objective") or {}
-    task = {
-        "model": pretrained.config["model"],
-        "pad_id": p.pad_id,
-        "bos_id": p.bos_id,
-        "eos_id": p.eos_id,
-        "label_smoothing": 0.1 if settings.label_smoothing is None else settings.label_smoothing,
-        "num_beams": objective.get("num_beams", 4),
-        "length_penalty": objective.get("length_penalty", 1.0),
-        "bleu_batches": 4,
-        "optimizer": {"class_path": "torch.optim.AdamW", "init_args": {"lr": settings.lr, "betas": [0.9, 0.98], "weight_decay": 0.01}},
-        "lr_scheduler": {"class_path": "zoo.tasks.schedules.WarmupCosineLR", "init_args": {"warmup_fraction": 0.1}},
-    }  # fmt: skip
-    data_args = {
-        "root": str(Path(data).resolve()),
-        "val_fraction": settings.val_fraction,
-        "tokenizer": str(folder),
-        "max_len": settings.max_len or context,
-        "batch_size": settings.batch_size,
-        "seed": settings.seed,
-    }
-    recipe = {
-        "seed_everything": settings.seed,
-        "trainer": {**_trainer(settings), "callbacks": callbacks},
-        "model": {"class_path": "zoo.tasks.translation.TranslationTask", "init_args": task},
-        "data": {"class_path": "zoo.data.translation.PairsFileDataModule", "init_args": data_args},
-    }
-    return recipe, f"the whole translation model trains on {Path(data).name}'s pairs, with the checkpoint's tokenizer"
-
-
-def _trainer(settings: FinetuneSettings) -> dict:
-    """The trainer settings every fine-tune shares: devices, precision, epochs and loggers."""
-    return {
-        "accelerator": settings.accelerator,
-        "devices": settings.devices,
-        "precision": None if settings.precision == AUTO else resolve_precision(settings.precision, settings.accelerator),
-        "max_epochs": settings.epochs,
-        "log_every_n_steps": 10,
-        "logger": [
-            {"class_path": "lightning.pytorch.loggers.CSVLogger", "init_args": {"save_dir": ".", "name": "csv"}},
-            {"class_path": "lightning.pytorch.loggers.TensorBoardLogger", "init_args": {"save_dir": ".", "name": "tensorboard"}},
-        ],
-    }  # fmt: skip
 
 
 def classifier_config(pretrained: Pretrained, num_classes: int) -> dict:
@@ -428,14 +271,6 @@ def _choose_head(found: Sequence[str], known: Sequence[str], new_head: bool | No
             f"{'also in the checkpoint: ' + _shown(kept) if kept else 'none of them in the checkpoint'})"
         )
     return list(known), True, f"keeping the checkpoint's head and its {len(known)} labels ({len(found)} in the data)"
-
-
-def _freeze_callbacks(freeze: str) -> list[dict]:
-    if freeze == "backbone":
-        return [{"class_path": "zoo.callbacks.FreezeBackbone"}]
-    if freeze == "gradual":
-        return [{"class_path": "zoo.callbacks.GradualUnfreeze"}]
-    return []
 
 
 def _shown(labels: Sequence[str], most: int = 5) -> str:

@@ -75,9 +75,14 @@ class TextPreprocessing:
     def encode_batch(self, texts: Sequence[str], first: int = 1) -> list[Tensor]:
         """Strings -> (N_i,) int64 ids each, framed and cut to ``max_len``; an empty text is an
         error naming its position (counted from ``first``)."""
+        return self.encode_counted(texts, first)[0]
+
+    def encode_counted(self, texts: Sequence[str], first: int = 1) -> tuple[list[Tensor], list[int]]:
+        """As :meth:`encode_batch`, and how many tokens each text had before framing and cutting
+        (to tell which were cut)."""
         _check_texts(texts, first)
         encoded = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        return [self._frame(e.ids) for e in encoded]
+        return [self._frame(e.ids) for e in encoded], [len(e.ids) for e in encoded]
 
     def encode_prompt(self, text: str) -> Tensor:
         """A prompt -> all its (N,) ids, no special tokens and no cut (the generator checks the context)."""
