@@ -26,7 +26,7 @@ def test_list_prints_every_named_checkpoint_with_its_metrics(capsys):
         if entry.task.endswith("masked-autoencoder"):  # no column for its loss: the name alone
             assert entry.name[:20] in out
             continue
-        metric = "test/acc" if entry.task.endswith("classification") else "test/ppl"
+        metric = {"classification": "test/acc", "translation": "test/bleu"}.get(entry.task.split("-")[-1], "test/ppl")
         assert entry.name in out and f"{entry.metrics[metric]:.4f}" in out
 
 

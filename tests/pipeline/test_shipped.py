@@ -38,7 +38,8 @@ def test_shipped_checkpoint_is_intact_and_small(entry):
 @pytest.mark.parametrize("entry", ENTRIES, ids=NAMES)
 def test_reproduces_its_metric_on_the_embedded_test_data(entry):
     """The embedded test data (Fashion-MNIST images, Rotten Tomatoes snippets, Genesis
-    chapters; all spoken digits) is a subset of the test split the card was measured on."""
+    chapters; the book of Jonah; all spoken digits) is a subset of the test split the card was
+    measured on."""
     if "embedded_" + metric(entry) not in entry.metrics:
         pytest.skip(f"{entry.name}'s data is not embedded (see docs/data.md); the full-test check covers it")
     model = zoo.load(entry.name)
@@ -51,7 +52,13 @@ def test_reproduces_its_metric_on_the_embedded_test_data(entry):
     measured = evaluate(model, held_out_data(model), precision)
     name = metric(entry)
     expected = entry.metrics["embedded_" + name]
-    assert measured[name] == pytest.approx(expected, abs=tolerance if name == "test/acc" else tolerance * expected)
+    allowed = tolerance if name == "test/acc" else tolerance * expected
+    if name == "test/bleu" and precision == "32-true":
+        # Beam search amplifies rounding: one changed token changes a verse's n-grams. fp32 on
+        # Jonah's 45 verses, 2026-12-03: 18.09 against bf16's 17.95 (Transformer), 12.77 against
+        # 13.50 (LSTM). Check it to 1.5 BLEU.
+        allowed = 1.5
+    assert measured[name] == pytest.approx(expected, abs=allowed)
 
 
 def full_data_is_here(task: str) -> bool:

@@ -247,7 +247,10 @@ class BibleEnEsDataModule(TranslationDataModule):
 
 
 def held_out(task: str, preprocessing: TextPreprocessing, variant: str) -> BibleEnEsDataModule:
-    """The test books (Jonah embedded; John, Ruth, Ecclesiastes, Philippians, Jonah in full)."""
-    data = BibleEnEsDataModule(variant, max_len=preprocessing.max_len)
+    """The test books (Jonah embedded; John, Ruth, Ecclesiastes, Philippians, Jonah in full),
+    in the translation recipes' batches of 64: under bf16 a batch's shape moves the rounding,
+    and beam search turns that into other words (the LSTM twin: 14.60 BLEU in batches of 32
+    against the 14.58 its card measured in 64)."""
+    data = BibleEnEsDataModule(variant, max_len=preprocessing.max_len, batch_size=64)
     data.preprocessing = preprocessing
     return data
