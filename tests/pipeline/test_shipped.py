@@ -65,8 +65,8 @@ def full_data_is_here(task: str) -> bool:
     """Whether the full test split of ``task`` is prepared (or installed) on this machine."""
     import importlib.util
 
-    from zoo.datasets import bible_en_es, web_bible
     from zoo.data.cache import data_home
+    from zoo.datasets import bible_en_es, web_bible
 
     return {
         "image-classification": full_path().is_file(),
