@@ -7,6 +7,7 @@ from torch.profiler import ProfilerActivity, profile
 
 from zoo.backbone import KVCache, MultiHeadAttention, attention
 from zoo.backbone.attention import prefers_math_kernel
+from zoo.errors import ZooError
 
 B, N, D, H = 3, 7, 32, 4
 
@@ -95,6 +96,37 @@ def test_kv_cache_decoding_equals_full_causal_pass():
     steps = [ours(x[:, i : i + 1], causal=True, kv_cache=cache) for i in range(3, N)]
     torch.testing.assert_close(torch.cat([prefix, *steps], dim=1), full, atol=1e-5, rtol=1e-5)
     assert cache.length == N
+
+
+@pytest.mark.parametrize("need_weights", [False, True])
+def test_rows_sharing_a_context_attend_as_if_it_were_repeated(need_weights):
+    """k beams a source: (B' * k, Nq, D) queries on the (B', Nk) context's keys and values."""
+    ours, _ = _pair()
+    k, x, context = 3, torch.randn(2 * 3, 2, D), torch.randn(2, 11, D)
+    mask = torch.zeros(2, 11, dtype=torch.bool)
+    mask[1, 6:] = True
+    shared = ours(x, key_padding_mask=mask, context_kv=ours.project_context(context), need_weights=need_weights)
+    repeated = ours(x, context.repeat_interleave(k, 0), mask.repeat_interleave(k, 0), need_weights=need_weights)
+    for got, expected in zip(shared, repeated) if need_weights else [(shared, repeated)]:
+        torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ZooError, match="4 query rows cannot share 3 contexts"):
+        ours(torch.randn(4, 1, D), context_kv=ours.project_context(torch.randn(3, 11, D)))
+
+
+@torch.no_grad()  # as decoding runs
+def test_kv_cache_reorders_into_its_spare_buffers_and_keeps_decoding():
+    """Beam search reorders every step: to more rows once, then within the same rows."""
+    ours, _ = _pair()
+    x = torch.randn(B, N, D)
+    cache = KVCache(B, H, D // H, max_len=N)
+    ours(x[:, :3], causal=True, kv_cache=cache)
+    first, second = torch.tensor([2, 2, 0, 1]), torch.tensor([3, 0, 0, 1])
+    cache.reorder(first)
+    ours(x[first, 3:4], causal=True, kv_cache=cache)
+    cache.reorder(second)
+    rows = first[second]
+    steps = [ours(x[rows, i : i + 1], causal=True, kv_cache=cache) for i in range(4, N)]
+    torch.testing.assert_close(torch.cat(steps, dim=1), ours(x[rows], causal=True)[:, 4:], atol=1e-5, rtol=1e-5)
 
 
 def test_kv_cache_refuses_to_overflow():

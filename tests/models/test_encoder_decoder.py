@@ -123,6 +123,30 @@ def test_the_encoder_and_the_sources_keys_and_values_are_computed_once(monkeypat
     assert calls == {"encoder": 1, "project_context": len(m.decoder.blocks)}
 
 
+@torch.no_grad()
+def test_beams_share_their_sources_memory_and_any_other_order_still_decodes_right():
+    """Beam search's reorders keep each source's rows together: the memory side stays one row
+    a source. An order that mixes sources copies it a row a hypothesis; both decode as a
+    from-scratch pass on the sources the rows now read."""
+    torch.manual_seed(0)
+    m, source = model(), sources()
+    target = torch.randint(3, V, (2 * 3, 4))
+    conditioned = m.condition(source)
+    state = conditioned.init_state(2, 8)
+    conditioned.decode_step(target[::3, :1], state)  # one row a source: the prompt
+    in_blocks = torch.tensor([0, 0, 0, 1, 1, 1])
+    conditioned.reorder_state(state, in_blocks)
+    assert state.rows_per_source == 3 and state.memory_kvs[0][0].shape[0] == 2
+    conditioned.decode_step(target[:, 1:2], state)
+    mixed = torch.tensor([3, 0, 1, 5, 2, 4])  # rows of sources 1, 0, 0, 1, 0, 1
+    conditioned.reorder_state(state, mixed)
+    assert state.rows_per_source == 1 and state.memory_kvs[0][0].shape[0] == 6
+    logits = conditioned.decode_step(target[mixed, 2:4], state)
+    history = torch.cat([target[::3, :1].repeat_interleave(3, 0)[mixed], target[mixed, 1:4]], dim=1)
+    expected = m(source[mixed // 3], history)[:, 2:]
+    torch.testing.assert_close(logits, expected, atol=1e-5, rtol=1e-5)
+
+
 def test_a_padded_source_translates_as_it_does_alone():
     from zoo.generation import translate
 

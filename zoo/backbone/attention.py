@@ -49,6 +49,7 @@ class KVCache(nn.Module):
         self.register_buffer("k", torch.zeros(shape, dtype=dtype, device=device), persistent=False)
         self.register_buffer("v", torch.zeros(shape, dtype=dtype, device=device), persistent=False)
         self.length = 0
+        self._spare: tuple[Tensor, Tensor] | None = None  # what ``reorder`` writes into next
 
     @property
     def max_len(self) -> int:
@@ -58,9 +59,19 @@ class KVCache(nn.Module):
         self.length = 0
 
     def reorder(self, index: Tensor) -> None:
-        """Keep sequences ``index`` (B',) of the batch, in that order (beam search)."""
-        self.k = self.k.index_select(0, index)
-        self.v = self.v.index_select(0, index)
+        """Keep sequences ``index`` (B',) of the batch, in that order (beam search).
+
+        Only the written positions are copied, into a second pair of buffers that then trades
+        places with the first: a beam step copies (B', H, length, Dh), not (B', H, max_len, Dh).
+        Decoding runs without autograd (``torch.inference_mode``), and so must this.
+        """
+        shape = (len(index), *self.k.shape[1:])
+        if self._spare is None or self._spare[0].shape != shape:
+            self._spare = (self.k.new_empty(shape), self.v.new_empty(shape))
+        (k, v), n = self._spare, self.length
+        torch.index_select(self.k[:, :, :n], 0, index, out=k[:, :, :n])
+        torch.index_select(self.v[:, :, :n], 0, index, out=v[:, :, :n])
+        self._spare, self.k, self.v = (self.k, self.v), k, v
 
     def update(self, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
         """Append (B, H, n, Dh) keys and values; return all (B, H, length, Dh) so far."""
@@ -103,7 +114,7 @@ def build_attn_mask(
     ``Nk - Nq + i`` sees keys ``0 .. Nk - Nq + i``.
     """
     mask = None
-    if causal:
+    if causal and num_queries > 1:  # one query, the newest, sees every key
         ones = torch.ones(num_queries, num_keys, dtype=torch.bool, device=device)
         mask = ones.tril(diagonal=num_keys - num_queries)  # (Nq, Nk)
     if key_padding_mask is not None:
@@ -161,7 +172,10 @@ class MultiHeadAttention(nn.Module):
             kv_cache: self-attention cache; new keys/values are appended and all are attended.
             need_weights: also return the (B, H, Nq, Nk) attention weights.
             context_kv: ``context``'s keys and values as :meth:`project_context` gave them, in
-                its place: a decoder projects its source once, not at every step.
+                its place: a decoder projects its source once, not at every step. Their batch
+                may be a divisor B' of B: row i of ``x`` then reads context row ``i // (B / B')``
+                (k beams of one source; ``key_padding_mask`` is then (B', Nk)), and the k
+                rows' queries attend as one (B', H, k * Nq, Dh) batch, the context unrepeated.
 
         Returns:
             (B, Nq, D), or ((B, Nq, D), (B, H, Nq, Nk)) when ``need_weights``.
@@ -170,6 +184,8 @@ class MultiHeadAttention(nn.Module):
             q, (k, v) = self._project_queries(x), context_kv
         else:
             q, k, v = self._project(x, context)  # each (B, H, N, Dh)
+        groups = _rows_per_context(q, k)
+        q = _fold_groups(q, groups)  # (B', H, g * Nq, Dh)
         if kv_cache is not None:
             k, v = kv_cache.update(k, v)
         drop = self.attn_drop if self.training else 0.0
@@ -181,9 +197,9 @@ class MultiHeadAttention(nn.Module):
         else:
             with sdpa_kernel(SDPBackend.MATH) if prefers_math_kernel(q, k) else nullcontext():
                 out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=drop, is_causal=plain_causal)
-        out = out.transpose(1, 2).flatten(2)  # (B, Nq, D)
+        out = _unfold_groups(out, groups).transpose(1, 2).flatten(2)  # (B, Nq, D)
         out = self.proj_drop(self.proj(out))
-        return (out, weights) if need_weights else out
+        return (out, _unfold_groups(weights, groups)) if need_weights else out
 
     def project_context(self, context: Tensor) -> tuple[Tensor, Tensor]:
         """Cross-attention's keys and values of ``context`` (B, Nk, D): each (B, H, Nk, Dh)."""
@@ -208,6 +224,29 @@ class MultiHeadAttention(nn.Module):
             q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # (B, H, N, Dh) each
             return q, k, v
         return (self._project_queries(x), *self.project_context(context))
+
+
+def _rows_per_context(q: Tensor, k: Tensor) -> int:
+    """How many query rows share each key/value row: (B, ...) queries, (B', ...) keys -> B / B'."""
+    if q.shape[0] % k.shape[0]:
+        raise ZooError(f"{q.shape[0]} query rows cannot share {k.shape[0]} contexts; give a multiple of {k.shape[0]}")
+    return q.shape[0] // k.shape[0]
+
+
+def _fold_groups(q: Tensor, groups: int) -> Tensor:
+    """(B' * g, H, Nq, Dh) -> (B', H, g * Nq, Dh): each context's g rows of queries as one."""
+    if groups == 1:
+        return q
+    B, H, Nq, Dh = q.shape
+    return q.view(B // groups, groups, H, Nq, Dh).transpose(1, 2).reshape(B // groups, H, groups * Nq, Dh)
+
+
+def _unfold_groups(t: Tensor, groups: int) -> Tensor:
+    """(B', H, g * Nq, X) -> (B' * g, H, Nq, X): ``_fold_groups`` undone, for outputs and weights."""
+    if groups == 1:
+        return t
+    B, H, N, X = t.shape
+    return t.view(B, H, groups, N // groups, X).transpose(1, 2).reshape(B * groups, H, N // groups, X)
 
 
 def _attention_with_weights(

@@ -120,13 +120,15 @@ class EncoderDecoderModel(nn.Module):
 @dataclass
 class DecodingState:
     """What step-by-step decoding of :class:`SourceConditioned` keeps: each decoder block's
-    self-attention cache and cross-attention keys/values, and the memory and its padding mask,
-    one row per hypothesis (beam search reorders all of them together)."""
+    self-attention cache, one row per hypothesis; and the memory, its padding mask and each
+    block's cross-attention keys/values, one row per ``rows_per_source`` hypotheses (the k
+    beams of a source share its row: the cross-attention reads it for all k at once)."""
 
     kv_caches: list[KVCache]
     memory_kvs: list[tuple[Tensor, Tensor]]
     memory: Tensor
     memory_padding_mask: Tensor | None
+    rows_per_source: int = 1
 
 
 class SourceConditioned:
@@ -142,6 +144,8 @@ class SourceConditioned:
     def __init__(self, model: EncoderDecoderModel, source: Tensor) -> None:
         self.model = model
         self.memory, self.memory_padding_mask = model.encode(source)
+        if self.memory_padding_mask is not None and not self.memory_padding_mask.any():
+            self.memory_padding_mask = None  # no mask to apply at every step
 
     @property
     def max_len(self) -> int:
@@ -169,10 +173,24 @@ class SourceConditioned:
         return self.model.generator(tokens)
 
     def reorder_state(self, state: DecodingState, index: Tensor) -> None:
-        """Keep hypotheses ``index`` (B',): caches, cross-attention keys/values and memory alike."""
+        """Keep hypotheses ``index`` (B',), in that order.
+
+        The self-attention caches are reordered. The memory side is not, as long as the new
+        rows stay in blocks of one source each, as beam search keeps them (row i of B * k
+        reads source i // k); other orders get the memory side copied, a row a hypothesis.
+        """
         for cache in state.kv_caches:
             cache.reorder(index)
-        state.memory_kvs = [(k.index_select(0, index), v.index_select(0, index)) for k, v in state.memory_kvs]
-        state.memory = state.memory.index_select(0, index)
+        sources = index // state.rows_per_source  # (B',) the source each new row reads
+        rows, num_sources = len(index), state.memory.shape[0]
+        in_blocks = rows % num_sources == 0 and torch.equal(
+            sources, torch.arange(rows, device=index.device) // (rows // num_sources)
+        )
+        if in_blocks:
+            state.rows_per_source = rows // num_sources
+            return
+        state.memory_kvs = [(k.index_select(0, sources), v.index_select(0, sources)) for k, v in state.memory_kvs]
+        state.memory = state.memory.index_select(0, sources)
         if state.memory_padding_mask is not None:
-            state.memory_padding_mask = state.memory_padding_mask.index_select(0, index)
+            state.memory_padding_mask = state.memory_padding_mask.index_select(0, sources)
+        state.rows_per_source = 1
