@@ -6,7 +6,7 @@ from PIL import Image
 
 from tests.conftest import error_line, run_zoo
 from zoo.commands import main
-from zoo.hub.registry import list_models
+from zoo.hub.registry import headline_metric, list_models
 
 
 def _shoe(tmp_path):
@@ -26,7 +26,7 @@ def test_list_prints_every_named_checkpoint_with_its_metrics(capsys):
         if entry.task.endswith("masked-autoencoder"):  # no column for its loss: the name alone
             assert entry.name[:20] in out
             continue
-        metric = {"classification": "test/acc", "translation": "test/bleu"}.get(entry.task.split("-")[-1], "test/ppl")
+        metric = headline_metric(entry.task)
         assert entry.name in out and f"{entry.metrics[metric]:.4f}" in out
 
 

@@ -5,7 +5,7 @@ import pytest
 import zoo
 from zoo.datasets.fashion_mnist import full_path
 from zoo.hub.checkpoint import read_checkpoint, sha256_of
-from zoo.hub.registry import list_models, shipped_dir
+from zoo.hub.registry import headline_metric, list_models, shipped_dir
 from zoo.pipeline.evaluate import evaluate, held_out_data
 from zoo.precision import cpu_has_native_bf16
 
@@ -14,11 +14,7 @@ NAMES = [entry.name for entry in ENTRIES]
 
 
 def metric(entry) -> str:
-    if entry.task.endswith("masked-autoencoder"):
-        return "test/loss"
-    if entry.task.endswith("translation"):
-        return "test/bleu"
-    return "test/acc" if entry.task.endswith("classification") else "test/ppl"
+    return headline_metric(entry.task)
 
 
 def test_the_zoo_ships_its_fashion_mnist_pair():

@@ -70,6 +70,14 @@ class Entry:
         return {key: value for key, value in vars(self).items() if key != "table"}
 
 
+def headline_metric(task: str) -> str:
+    """The metric a checkpoint of ``task`` is shipped and re-measured by: ``test/acc`` for a
+    classifier, ``test/bleu`` for a translator, ``test/loss`` for a masked autoencoder,
+    ``test/ppl`` for a language model."""
+    kinds = {"classification": "test/acc", "translation": "test/bleu", "masked-autoencoder": "test/loss"}
+    return next((metric for kind, metric in kinds.items() if task.endswith(kind)), "test/ppl")
+
+
 def shipped_dir() -> Path:
     """The folder holding ``index.yaml`` and the shipped checkpoints."""
     return Path(str(resources.files("zoo.checkpoints")))

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 
-from zoo.pipeline.evaluate import evaluate, held_out_data
 from zoo.hub.pretrained import load
-from zoo.hub.registry import add_to_index, shipped_dir
+from zoo.hub.registry import add_to_index, headline_metric, shipped_dir
+from zoo.pipeline.evaluate import evaluate, held_out_data
 
 
 def main() -> None:
@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = shipped_dir() / args.name
     model = load(folder)
-    metric = {"classification": "acc", "masked-autoencoder": "loss", "translation": "bleu"}.get(model.kind, "ppl")
+    metric = headline_metric(model.task).removeprefix("test/")
     data, embedded = held_out_data(model), {}
     if data is None:
         print("its data is not embedded: CI checks the weights' integrity; the full test set re-measures the card")
