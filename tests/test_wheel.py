@@ -83,6 +83,8 @@ def test_wheel_install_loads_every_named_checkpoint(tmp_path):
             elif model.kind == "masked-lm":  # an encoder to fine-tune: (B, N) ids -> (B, N, V) logits
                 ids = p.encode_batch(["A fine film."])[0][None]
                 assert model(ids).shape == (1, ids.shape[1], model.model.head.vocab_size), name
+            elif model.kind == "translation":
+                assert isinstance(model.translate(["In the beginning"], max_len_b=3)[0], str), name
             else:
                 assert model.generate("In the beginning", max_new_tokens=3).startswith("In the beginning"), name
         from zoo.datasets.spoken_digits import SpokenDigitsDataModule

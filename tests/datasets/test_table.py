@@ -58,6 +58,8 @@ SHIPPED = {  # checkpoint -> the dataset its card was measured on
     "ast-tiny-mae-tuxpaint-audio": "tuxpaint-audio",
     "cct-tiny-fashion-mnist": "fashion-mnist",
     "gpt-tiny-english": "english-corpus",
+    "transformer-tiny-bible-en-es": "bible-en-es",
+    "lstm-attention-bible-en-es": "bible-en-es",
 }
 
 

@@ -22,6 +22,8 @@ EXPECTED = {  # checkpoint -> its held-out datamodule (embedded, full); None: no
     "cct-tiny-fashion-mnist": ("zoo.datasets.fashion_mnist.FashionMNISTDataModule",) * 2,
     "gpt-tiny-english": ("zoo.datasets.english_corpus.EnglishCorpusDataModule",) * 2,
     "ast-tiny-mae-tuxpaint-audio": (None, "zoo.datasets.tuxpaint_audio.TuxPaintAudioDataModule"),
+    "transformer-tiny-bible-en-es": ("zoo.datasets.bible_en_es.BibleEnEsDataModule",) * 2,
+    "lstm-attention-bible-en-es": ("zoo.datasets.bible_en_es.BibleEnEsDataModule",) * 2,
 }
 
 
