@@ -237,8 +237,63 @@ def model_classes() -> set[type]:
     return found
 
 
+def multimodal(backbone: dict | dict[str, dict]) -> dict:
+    """A micro VATT: video, audio and text into the fine (va) and coarse (vt) spaces."""
+    return part(
+        "zoo.models.multimodal.MultimodalModel",
+        frontends={
+            "video": part("zoo.frontends.video.TubeletEmbed", num_frames=4, img_size=8, tubelet_frames=2, patch_size=4, embed_dim=D),
+            "audio": with_args(AUDIO, cls_token=True),
+            "text": with_args(TEXT, cls_token=True),
+        },
+        backbone=backbone,
+        heads={
+            "video": part("zoo.heads.projection.FineToCoarseHead", embed_dim=D, fine_dim=8, coarse_dim=4),
+            "audio": part("zoo.heads.projection.ProjectionHead", embed_dim=D, space="va", dim=8),
+            "text": part("zoo.heads.projection.ProjectionHead", embed_dim=D, space="vt", dim=4, batch_norm=True),
+        },
+        token_keep={"video": 0.5, "audio": 0.5},
+    )
+
+
+# Models of several inputs ({modality: input} -> {modality: {space: (B, d)}}), swept apart.
+MULTIMODAL_CASES = {
+    "vatt-shared": multimodal(BACKBONE),
+    "vatt-specific": multimodal({m: BACKBONE for m in ("video", "audio", "text")}),
+}
+
+
+def multimodal_inputs(batch: int = B, text_length: int = 7, seed: int = 0) -> dict[str, Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return {"video": torch.randn(batch, 3, 4, 8, 8, generator=g), "audio": waveforms(batch, 4000, g), "text": ids(batch, text_length, g)}
+
+
+@pytest.mark.parametrize("name", list(MULTIMODAL_CASES))
+def test_a_multimodal_model_embeds_each_modality_and_trains_every_part(name):
+    torch.manual_seed(0)
+    model = build(MULTIMODAL_CASES[name]).train()
+    out = model(multimodal_inputs())
+    assert {m: {s: tuple(e.shape) for s, e in spaces.items()} for m, spaces in out.items()} == {
+        m: {s: (B, d) for s, d in spaces.items()} for m, spaces in model.spaces.items()
+    }
+    sum(e.float().square().mean() for spaces in out.values() for e in spaces.values()).backward()
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert not missing, f"no gradient reaches {missing}"
+
+
+@pytest.mark.parametrize("name", list(MULTIMODAL_CASES))
+@torch.no_grad()
+def test_padding_leaves_a_captions_embedding_alone(name):
+    torch.manual_seed(0)
+    model = build(MULTIMODAL_CASES[name]).eval()
+    alone = ids(1, 5, torch.Generator().manual_seed(1))
+    batch = torch.cat([F.pad(alone, (0, 4)), ids(1, 9, torch.Generator().manual_seed(2))])
+    torch.testing.assert_close(model.embed("text", batch)["vt"][:1], model.embed("text", alone)["vt"], atol=1e-5, rtol=1e-5)
+
+
 def test_every_model_class_has_a_case():
     covered = {resolve_class(case.config["class_path"]) for case in CASES.values()}
+    covered |= {resolve_class(config["class_path"]) for config in MULTIMODAL_CASES.values()}
     missing = sorted(cls.__qualname__ for cls in model_classes() - covered)
     assert not missing, f"model classes without a case in tests/test_contracts.py: {missing}"
 

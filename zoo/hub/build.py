@@ -71,7 +71,8 @@ def build(config: Any, depth: int = 0) -> Any:
     for name, value in init_args.items():
         if name not in params:
             raise ZooError(f"checkpoint config: {cls.__name__} takes no argument {name!r}")
-        if inspect.isclass(params[name].default) and isinstance(value, str):
+        default = params[name].default
+        if inspect.isclass(default) and default is not inspect.Parameter.empty and isinstance(value, str):
             kwargs[name] = _module_class(value)  # e.g. act_layer: torch.nn.modules.activation.GELU
         else:
             kwargs[name] = build(value, depth + 1)
