@@ -200,3 +200,12 @@ class NoWeightDecay(Protocol):
 
     def no_weight_decay(self) -> set[str]:
         """Parameter names, relative to the module: position embeddings, class tokens."""
+
+
+@runtime_checkable
+class ZeroShotData(Protocol):
+    """A datamodule whose classes can be named in text, for zero-shot classification
+    (``zoo.tasks.contrastive``)."""
+
+    def class_prompt_ids(self) -> Tensor:
+        """(C, M, N) token ids: M held-out prompts for each of the C classes, padded."""

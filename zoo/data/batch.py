@@ -8,10 +8,13 @@
 | causal language model  | ``input_ids`` (B, N), ``target_ids`` (B, N) (``IGNORE``: no loss) |
 | masked language model  | ``input_ids`` (B, N) right-padded (the task chooses the masks)    |
 | translation            | ``source_ids`` (B, S), ``target_ids`` (B, T): BOS y EOS, padded   |
+| video + audio + text   | ``video`` (B, C, T, H, W), ``audio`` (B, T_a), ``text`` (B, K, N) |
+|                        | ids (K captions a clip); optional ``<modality>_present`` (B,)     |
+|                        | bool (False: the row lacks it), ``zero_shot_label`` (B,) (-1:     |
+|                        | no single class)                                                  |
 
 A dataset's ``__getitem__`` returns one example as the same dict without the batch axis
-(``{"image": (C, H, W), "label": int}``); :func:`collate` batches them. Later batches (a
-clip with video, audio and text, any of them missing) add fields here.
+(``{"image": (C, H, W), "label": int}``); :func:`collate` batches them.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from zoo.errors import ZooError
 
 IMAGE = "image"
 AUDIO = "audio"
+VIDEO = "video"
+TEXT = "text"  # (B, K, N) ids: K captions of each clip
+ZERO_SHOT_LABEL = "zero_shot_label"
 INPUT_IDS = "input_ids"
 LABEL = "label"
 TARGET_IDS = "target_ids"
@@ -34,6 +40,15 @@ INPUTS = (IMAGE, AUDIO, INPUT_IDS)  # what a unimodal model reads: exactly one p
 IGNORE = -100  # cross-entropy's ignore_index: a target that carries no loss
 
 Batch = Mapping[str, Tensor]
+
+
+def present(batch: Batch, modality: str) -> Tensor:
+    """(B,) bool: the rows of a multimodal batch that hold ``modality`` (its ``<modality>_present``
+    field; every row when the field is absent)."""
+    mask = batch.get(f"{modality}_present")
+    if mask is not None:
+        return mask.bool()
+    return torch.ones(len(batch[modality]), dtype=torch.bool, device=batch[modality].device)
 
 
 def model_input(batch: Batch) -> Tensor:
