@@ -58,6 +58,7 @@ DATASETS = (
     Dataset("english-corpus", "zoo.datasets.english_corpus", True),
     Dataset("tuxpaint-audio", "zoo.datasets.tuxpaint_audio", True),
     Dataset("bible-en-es", "zoo.datasets.bible_en_es", True),
+    Dataset("moving-fashion", "zoo.datasets.moving_fashion", True),
 )
 
 
