@@ -23,6 +23,7 @@ from torch import Tensor, nn
 import zoo
 import zoo.baselines
 import zoo.models
+from zoo.baselines.seq2seq import Attention
 from zoo.contracts import (
     AutoregressiveModel,
     FrontEnd,
@@ -33,7 +34,6 @@ from zoo.contracts import (
     classifier_name,
     is_classifier,
 )
-from zoo.baselines.seq2seq import Attention
 from zoo.hub.build import build, resolve_class
 from zoo.hub.export import export_checkpoint
 from zoo.models.unimodal import UnimodalModel

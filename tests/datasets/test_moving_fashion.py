@@ -19,7 +19,9 @@ def data() -> MovingFashionDataModule:
 
 def test_a_clip_is_rendered_the_same_on_every_read(data):
     first, again = data.splits["test"][7], data.splits["test"][7]
-    assert all(torch.equal(first[k], again[k]) if isinstance(first[k], torch.Tensor) else first[k] == again[k] for k in first)
+    assert all(
+        torch.equal(first[k], again[k]) if isinstance(first[k], torch.Tensor) else first[k] == again[k] for k in first
+    )
     assert not torch.equal(first["video"], data.splits["test"][8]["video"])
 
 
@@ -58,7 +60,10 @@ def test_the_frames_move_the_way_the_caption_says(data):
         dx, dy, grow = last[0] - first[0], last[1] - first[1], last[2] - first[2]
         moved = {"left": -dx, "right": dx, "up": -dy, "down": dy, "grow": grow, "shrink": -grow}[g.motion]
         assert moved > 4, (g.motion, first, last)
-        assert any(word in plan.captions[0] for word in ("left", "right", "up", "rises", "falls", "down", "sinks", "gets", "grows", "shrinks", "zooms"))
+        assert any(
+            word in plan.captions[0]
+            for word in ("left", "right", "up", "rises", "falls", "down", "sinks", "gets", "grows", "shrinks", "zooms")
+        )
 
 
 def test_the_second_garment_is_spoken_after_the_first(data):

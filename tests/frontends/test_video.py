@@ -25,7 +25,9 @@ def test_a_token_is_a_linear_map_of_its_tubelet_plus_its_three_positions():
             for c in range(2):
                 cube = video[:, :, 2 * t : 2 * t + 2, 4 * r : 4 * r + 4, 4 * c : 4 * c + 4].flatten(1)
                 expected = cube @ weight.T + embed.proj.bias
-                expected = expected + embed.time_embed[0, t, 0, 0] + embed.row_embed[0, 0, r, 0] + embed.col_embed[0, 0, 0, c]
+                expected = (
+                    expected + embed.time_embed[0, t, 0, 0] + embed.row_embed[0, 0, r, 0] + embed.col_embed[0, 0, 0, c]
+                )
                 torch.testing.assert_close(tokens[:, 1 + t * 4 + r * 2 + c], expected, atol=1e-5, rtol=1e-5)
 
 

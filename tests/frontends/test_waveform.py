@@ -33,7 +33,8 @@ def test_padding_masks_the_patches_after_a_clip_and_leaves_its_own_alone():
 
 
 @pytest.mark.parametrize(
-    ("shape", "message"), [((1, 50), "shorter than one patch of 100"), ((1, 1200), "exceeds the model's 1.00 s"), ((50,), r"\(B, T\)")]
+    ("shape", "message"),
+    [((1, 50), "shorter than one patch of 100"), ((1, 1200), "exceeds the model's 1.00 s"), ((50,), r"\(B, T\)")],
 )
 def test_a_clip_the_model_cannot_read_gets_one_line(shape, message):
     with pytest.raises(ZooError, match=message):

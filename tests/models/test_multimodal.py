@@ -50,7 +50,11 @@ def test_one_shared_backbone_embeds_every_modality_into_its_spaces():
     out = model(inputs())
     shapes = {m: {s: tuple(e.shape) for s, e in spaces.items()} for m, spaces in out.items()}
     assert shapes == {"video": {"va": (3, 8), "vt": (3, 4)}, "audio": {"va": (3, 8)}, "text": {"vt": (3, 4)}}
-    assert model.shares_backbone and model.spaces == {"video": {"va": 8, "vt": 4}, "audio": {"va": 8}, "text": {"vt": 4}}
+    assert model.shares_backbone and model.spaces == {
+        "video": {"va": 8, "vt": 4},
+        "audio": {"va": 8},
+        "text": {"vt": 4},
+    }
     encoded = model.encode("audio", inputs()["audio"])  # the backbone's output at [AGG]
     tokens = model.frontends["audio"](inputs()["audio"])
     torch.testing.assert_close(encoded, model.backbone(tokens)[:, 0], atol=1e-5, rtol=1e-5)
@@ -105,7 +109,9 @@ def test_parts_that_do_not_fit_get_one_line(change, message):
 
 def test_a_frontend_without_an_agg_token_is_refused():
     parts = frontends()
-    parts["video"] = TubeletEmbed(num_frames=4, img_size=8, tubelet_frames=2, patch_size=4, embed_dim=D, agg_token=False)
+    parts["video"] = TubeletEmbed(
+        num_frames=4, img_size=8, tubelet_frames=2, patch_size=4, embed_dim=D, agg_token=False
+    )
     with pytest.raises(ZooError, match=r"needs an \[AGG\]/class token"):
         MultimodalModel(parts, backbone(), heads())
     with pytest.raises(ZooError, match="this model reads video, audio, text"):

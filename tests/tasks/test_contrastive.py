@@ -53,12 +53,24 @@ def test_validation_logs_retrieval_and_zero_shot_over_the_split(tmp_path):
     data.setup()
     task = micro_task(vocab_size=data.preprocessing.tokenizer.get_vocab_size())
     task.model.frontends["video"] = build(
-        {"class_path": "zoo.frontends.video.TubeletEmbed", "init_args": {"num_frames": 8, "img_size": 32, "tubelet_frames": 2, "patch_size": 8, "embed_dim": 16}}
+        {
+            "class_path": "zoo.frontends.video.TubeletEmbed",
+            "init_args": {"num_frames": 8, "img_size": 32, "tubelet_frames": 2, "patch_size": 8, "embed_dim": 16},
+        }
     )
-    task.model.frontends["audio"] = SpectrogramPatchEmbed(sample_rate=8000, max_seconds=3.0, n_mels=16, patch_size=8, embed_dim=16)
+    task.model.frontends["audio"] = SpectrogramPatchEmbed(
+        sample_rate=8000, max_seconds=3.0, n_mels=16, patch_size=8, embed_dim=16
+    )
     trainer = L.Trainer(
-        max_epochs=1, limit_train_batches=2, limit_val_batches=3, logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0, default_root_dir=tmp_path,
+        max_epochs=1,
+        limit_train_batches=2,
+        limit_val_batches=3,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        default_root_dir=tmp_path,
     )
     trainer.fit(task, datamodule=data)
     logged = trainer.callback_metrics

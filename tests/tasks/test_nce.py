@@ -16,9 +16,23 @@ def by_the_formula(a, b, t, valid):
     for i in range(len(a)):
         if not valid[i]:
             continue
-        positive = torch.logsumexp(torch.stack([a[i, m] @ b[i, n] / t for m, n in itertools.product(range(a.shape[1]), range(b.shape[1]))]), 0)
-        ab = [a[i, m] @ b[c, n] / t for c in range(len(a)) if valid[c] for m in range(a.shape[1]) for n in range(b.shape[1])]
-        ba = [b[i, n] @ a[c, m] / t for c in range(len(a)) if valid[c] for n in range(b.shape[1]) for m in range(a.shape[1])]
+        positive = torch.logsumexp(
+            torch.stack([a[i, m] @ b[i, n] / t for m, n in itertools.product(range(a.shape[1]), range(b.shape[1]))]), 0
+        )
+        ab = [
+            a[i, m] @ b[c, n] / t
+            for c in range(len(a))
+            if valid[c]
+            for m in range(a.shape[1])
+            for n in range(b.shape[1])
+        ]
+        ba = [
+            b[i, n] @ a[c, m] / t
+            for c in range(len(a))
+            if valid[c]
+            for n in range(b.shape[1])
+            for m in range(a.shape[1])
+        ]
         total = total + torch.logsumexp(torch.stack(ab), 0) + torch.logsumexp(torch.stack(ba), 0) - 2 * positive
         count += 1
     return total / count

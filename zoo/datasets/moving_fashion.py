@@ -57,8 +57,23 @@ SIZES = {"embedded": {"train": 3000, "val": 500, "test": 1000}, "full": {"train"
 VIDEO_MEAN, VIDEO_STD = 0.45, 0.25
 SPLIT_SEEDS = {"train": 0, "val": 1, "test": 2}
 BACKGROUNDS = {
-    "train": ("aero1", "aloeL", "apple", "baboon", "Blender_Suzanne1", "building", "butterfly", "fruits", "home",
-              "left", "leuvenA", "messi5", "orange", "pca_test1", "stuff"),
+    "train": (
+        "aero1",
+        "aloeL",
+        "apple",
+        "baboon",
+        "Blender_Suzanne1",
+        "building",
+        "butterfly",
+        "fruits",
+        "home",
+        "left",
+        "leuvenA",
+        "messi5",
+        "orange",
+        "pca_test1",
+        "stuff",
+    ),
     "test": ("ela_original", "HappyFish", "licenseplate_motion", "squirrel_cls", "starry_night"),
 }
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
@@ -73,7 +88,9 @@ def parts_path(variant: str, part: str) -> Path:
             return Path(path)
     path = data_home() / "moving-fashion" / f"{part}.zip"
     if not path.exists():
-        raise ZooError(f"the full Moving Fashion parts are not prepared at {path}; run: zoo data prepare moving-fashion")
+        raise ZooError(
+            f"the full Moving Fashion parts are not prepared at {path}; run: zoo data prepare moving-fashion"
+        )
     return path
 
 
@@ -86,7 +103,9 @@ def read_backgrounds(path: Path) -> dict[str, list[np.ndarray]]:
                 image = Image.open(io.BytesIO(archive.read(member))).convert("RGB")
                 out[member.split("/")[0]].append(np.asarray(image))
     except (OSError, ValueError, zipfile.BadZipFile) as err:
-        raise ZooError(f"{path} is not a readable background archive ({err}); run: zoo data prepare moving-fashion") from None
+        raise ZooError(
+            f"{path} is not a readable background archive ({err}); run: zoo data prepare moving-fashion"
+        ) from None
     return out
 
 
@@ -103,6 +122,8 @@ class MovingFashionClips(Dataset):
         num_captions: captions per clip (MIL-NCE's positives).
         frames: "all", "single" (the middle frame repeated: what one frame alone tells) or
             "shuffled" (the frames in a random order: what motion and order add).
+        audio_missing: the share of clips whose soundtrack is absent (silence, ``audio_present``
+            False), as in real footage without an audio track.
     """
 
     def __init__(
@@ -116,8 +137,10 @@ class MovingFashionClips(Dataset):
         spec: ClipSpec,
         num_captions: int,
         frames: Literal["all", "single", "shuffled"] = "all",
+        audio_missing: float = 0.0,
     ) -> None:
         self.split, self.size, self.spec, self.frames = split, size, spec, frames
+        self.audio_missing = audio_missing
         self.images, labels = garments
         self.images_by_class = [np.flatnonzero(labels == c) for c in range(len(CLASSES))]
         self.backgrounds, self.bank, self.preprocessing = backgrounds, bank, preprocessing
@@ -141,11 +164,15 @@ class MovingFashionClips(Dataset):
             frames = frames[rng.permutation(len(frames))]
         video = (torch.from_numpy(frames).permute(3, 0, 1, 2).float() / 255.0 - VIDEO_MEAN) / VIDEO_STD
         audio = soundtrack(rng, plan, self.bank, self.spec, SAMPLE_RATE)
+        has_audio = bool(rng.random() >= self.audio_missing)
+        if not has_audio:
+            audio = np.zeros_like(audio)
         text = self.preprocessing.encode_batch(list(plan.captions))
         g = plan.garments[0]
         return {
             "video": video,
             "audio": torch.from_numpy(audio),
+            "audio_present": has_audio,
             "text": torch.nn.utils.rnn.pad_sequence(text, batch_first=True, padding_value=self.preprocessing.pad_id),
             "label": g.label,
             "zero_shot_label": g.label if len(plan.garments) == 1 else -1,  # two garments: no single class
@@ -174,6 +201,7 @@ class MovingFashionDataModule(L.LightningDataModule):
         batch_size: clips per batch on each device.
         num_workers: DataLoader worker processes.
         tokenizer: a tokenizer.json to use instead of training one (a checkpoint's).
+        audio_missing: the share of training clips without a soundtrack (see :class:`MovingFashionClips`).
     """
 
     classes = CLASSES
@@ -190,8 +218,12 @@ class MovingFashionDataModule(L.LightningDataModule):
         batch_size: int = 64,
         num_workers: int = 0,
         tokenizer: str | None = None,
+        audio_missing: float = 0.0,
     ) -> None:
         super().__init__()
+        if not 0.0 <= audio_missing <= 1.0:
+            raise ZooError(f"audio_missing is a share in [0, 1], got {audio_missing}")
+        self.audio_missing = audio_missing
         if variant not in SIZES:
             raise ZooError(f"variant must be 'embedded' or 'full', got {variant!r}")
         if frames not in ("all", "single", "shuffled"):
@@ -231,14 +263,26 @@ class MovingFashionDataModule(L.LightningDataModule):
         }
         sizes = SIZES[self.variant]
         self.preprocessing = TextPreprocessing.load_or_train(
-            self.tokenizer, self._training_captions(garments["train"], backgrounds["train"]), self.vocab_size,
-            "encoder", True, self.max_len,
+            self.tokenizer,
+            self._training_captions(garments["train"], backgrounds["train"]),
+            self.vocab_size,
+            "encoder",
+            True,
+            self.max_len,
         )
         parts = {"train": "train", "val": "train", "test": "test"}
         self.splits = {
             split: MovingFashionClips(
-                split, sizes[split], garments[split], backgrounds[parts[split]], bank[parts[split]], self.preprocessing,
-                self.spec, self.num_captions if split == "train" else 2, self.frames,
+                split,
+                sizes[split],
+                garments[split],
+                backgrounds[parts[split]],
+                bank[parts[split]],
+                self.preprocessing,
+                self.spec,
+                self.num_captions if split == "train" else 2,
+                self.frames,
+                self.audio_missing if split == "train" else 0.0,
             )
             for split in ("train", "val", "test")
         }
@@ -255,7 +299,9 @@ class MovingFashionDataModule(L.LightningDataModule):
         ids = [self.preprocessing.encode_batch(texts) for texts in prompts]
         longest = max(len(x) for row in ids for x in row)
         pad = self.preprocessing.pad_id
-        return torch.stack([torch.stack([torch.nn.functional.pad(x, (0, longest - len(x)), value=pad) for x in row]) for row in ids])
+        return torch.stack(
+            [torch.stack([torch.nn.functional.pad(x, (0, longest - len(x)), value=pad) for x in row]) for row in ids]
+        )
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)
@@ -269,8 +315,12 @@ class MovingFashionDataModule(L.LightningDataModule):
     def _loader(self, split: str, shuffle: bool = False) -> DataLoader:
         pad = self.preprocessing.pad_id
         return DataLoader(
-            self.splits[split], batch_size=self.batch_size, shuffle=shuffle, num_workers=self.num_workers,
-            collate_fn=lambda examples: collate_clips(examples, pad), drop_last=shuffle,
+            self.splits[split],
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            collate_fn=lambda examples: collate_clips(examples, pad),
+            drop_last=shuffle,
             persistent_workers=self.num_workers > 0,
         )
 

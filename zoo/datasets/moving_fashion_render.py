@@ -42,9 +42,16 @@ MOTION_WORDS = {
 TEMPLATES = {  # {g}: a garment word, {m}: a motion phrase; 2: the second garment
     "train": {
         1: ("a {g} {m}", "the {g} {m}", "a {g} that {m}", "here a {g} {m}"),
-        2: ("a {g} {m}, then a {g2} enters and {m2}", "first a {g} {m}, then a {g2} {m2}", "a {g} {m} before a {g2} appears and {m2}"),
+        2: (
+            "a {g} {m}, then a {g2} enters and {m2}",
+            "first a {g} {m}, then a {g2} {m2}",
+            "a {g} {m} before a {g2} appears and {m2}",
+        ),
     },
-    "test": {1: ("we see a {g} as it {m}", "one {g} {m} across the picture"), 2: ("a {g} {m}; later a {g2} shows up and {m2}",)},
+    "test": {
+        1: ("we see a {g} as it {m}", "one {g} {m} across the picture"),
+        2: ("a {g} {m}; later a {g2} shows up and {m2}",),
+    },
 }
 PROMPTS = {  # zero-shot class prompts; the test ones are held out from every caption template
     "train": ("a {g}", "a clip of a {g}"),
@@ -139,7 +146,7 @@ def caption(rng: np.random.Generator, split: str, garments: list[Garment] | tupl
 
 
 def with_articles(text: str) -> str:
-    """"a ankle boot" -> "an ankle boot"."""
+    """ "a ankle boot" -> "an ankle boot"."""
     return re.sub(r"\ba (?=[aeiou])", "an ", text)
 
 
@@ -160,12 +167,16 @@ def box(garment: Garment, frame: int, spec: ClipSpec) -> tuple[float, float, flo
     return x + (centre - size) / 2, y + (centre - size) / 2, size
 
 
-def render_frames(plan: ClipPlan, garment_images: np.ndarray, backgrounds: list[np.ndarray], spec: ClipSpec) -> np.ndarray:
+def render_frames(
+    plan: ClipPlan, garment_images: np.ndarray, backgrounds: list[np.ndarray], spec: ClipSpec
+) -> np.ndarray:
     """The clip's frames: (T, S, S, 3) uint8."""
     x0, y0, side = plan.crop
     crop = Image.fromarray(backgrounds[plan.background][y0 : y0 + side, x0 : x0 + side])
     background = np.asarray(crop.resize((spec.frame_size,) * 2, Image.BILINEAR), dtype=np.float32)
-    background = 0.25 * background + 0.375 * background.mean()  # a quarter of the contrast, darker: the garment stands out
+    background = (
+        0.25 * background + 0.375 * background.mean()
+    )  # a quarter of the contrast, darker: the garment stands out
     frames = np.repeat(background[None], spec.num_frames, axis=0)  # (T, S, S, 3)
     for garment in plan.garments:
         image = Image.fromarray(garment_images[garment.image])
@@ -179,12 +190,12 @@ def render_frames(plan: ClipPlan, garment_images: np.ndarray, backgrounds: list[
 def _paste(frame: np.ndarray, image: Image.Image, placed: tuple[float, float, float], tint: np.ndarray) -> None:
     """Alpha-blend the garment (its intensity is its alpha) into ``frame`` (S, S, 3) in place."""
     x, y, size = placed
-    n = max(int(round(size)), 2)
+    n = max(round(size), 2)
     intensity = np.asarray(image.resize((n, n), Image.BILINEAR), dtype=np.float32)[..., None] / 255.0  # (n, n, 1)
     alpha = np.minimum(3.0 * intensity, 1.0)  # the silhouette opaque, its faint edge see-through
     colour = 255.0 * tint * (0.5 + 0.5 * intensity)  # the garment's own shading, tinted
     S = frame.shape[0]
-    left, top = int(round(x)), int(round(y))
+    left, top = round(x), round(y)
     fx0, fy0, fx1, fy1 = max(left, 0), max(top, 0), min(left + n, S), min(top + n, S)
     if fx0 >= fx1 or fy0 >= fy1:
         return

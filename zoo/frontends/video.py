@@ -74,11 +74,11 @@ class TubeletEmbed(nn.Module):
 
     def padding_mask(self, video: Tensor) -> None:
         """Clips are resampled to a fixed frame count, never padded: None."""
-        return None
+        return
 
     def patch_grid(self, video: Tensor) -> None:
         """The tokens lie on a (T', H', W') grid (``tubelet_grid``), not a 2-D one: None."""
-        return None
+        return
 
     def tubelet_grid(self, video: Tensor) -> tuple[int, int, int]:
         """(B, C, T, H, W) -> (T', H', W') tubelets along each axis; one line of error when the
@@ -98,9 +98,7 @@ class TubeletEmbed(nn.Module):
     def forward(self, video: Tensor) -> Tensor:
         """(B, C, T, H, W) -> (B, num_prefix_tokens + T' * H' * W', D)."""
         if video.ndim != 5 or video.shape[1] != self.in_chans:
-            raise ZooError(
-                f"a video model takes (B, {self.in_chans}, T, H, W) clips, got shape {tuple(video.shape)}"
-            )
+            raise ZooError(f"a video model takes (B, {self.in_chans}, T, H, W) clips, got shape {tuple(video.shape)}")
         gt, gh, gw = self.tubelet_grid(video)
         x = self.proj(video).permute(0, 2, 3, 4, 1)  # (B, T', H', W', D)
         x = x + self.time_embed[:, :gt] + self.row_embed[:, :, :gh] + self.col_embed[:, :, :, :gw]

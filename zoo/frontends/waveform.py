@@ -84,7 +84,7 @@ class WaveformPatchEmbed(nn.Module):
 
     def patch_grid(self, waveform: Tensor) -> None:
         """The tokens are a sequence in time: None."""
-        return None
+        return
 
     def forward(self, waveform: Tensor) -> Tensor:
         """(B, T) -> (B, num_prefix_tokens + T // patch_size, D)."""

@@ -88,7 +88,9 @@ class FineToCoarseHead(nn.Module):
             nn.Linear(fine_dim, fine_dim, bias=False),
             nn.BatchNorm1d(fine_dim),
         )
-        self.to_coarse = nn.Sequential(nn.ReLU(), nn.Linear(fine_dim, coarse_dim, bias=False), nn.BatchNorm1d(coarse_dim))
+        self.to_coarse = nn.Sequential(
+            nn.ReLU(), nn.Linear(fine_dim, coarse_dim, bias=False), nn.BatchNorm1d(coarse_dim)
+        )
 
     @property
     def spaces(self) -> dict[str, int]:

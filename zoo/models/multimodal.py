@@ -132,12 +132,18 @@ def _check_parts(
 ) -> None:
     """One line naming the first mismatch between the parts' modalities and contracts."""
     if not frontends or set(frontends) != set(heads):
-        raise ZooError(f"front-ends ({', '.join(frontends)}) and heads ({', '.join(heads)}) must name the same modalities")
+        raise ZooError(
+            f"front-ends ({', '.join(frontends)}) and heads ({', '.join(heads)}) must name the same modalities"
+        )
     if isinstance(backbone, dict) and set(backbone) != set(frontends):
-        raise ZooError(f"a backbone per modality needs one for each of {', '.join(frontends)}; got {', '.join(backbone)}")
+        raise ZooError(
+            f"a backbone per modality needs one for each of {', '.join(frontends)}; got {', '.join(backbone)}"
+        )
     for name, frontend in frontends.items():
         if not isinstance(frontend, FrontEnd):
-            raise ZooError(f"the {name} front-end {type(frontend).__name__} is not a front-end (see zoo.contracts.FrontEnd)")
+            raise ZooError(
+                f"the {name} front-end {type(frontend).__name__} is not a front-end (see zoo.contracts.FrontEnd)"
+            )
         if frontend.num_prefix_tokens < 1:
             raise ZooError(f"the {name} front-end needs an [AGG]/class token for the head to read; turn it on")
     for name in token_keep:

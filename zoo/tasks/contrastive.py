@@ -161,7 +161,7 @@ class ContrastiveTask(StagedTask):
     def zero_shot_accuracy(self, split: dict[str, Tensor], prompt_ids: Tensor) -> float:
         """% of the clips with a single class whose nearest class prompt (the mean of its M
         prompts' embeddings, CLIP's prompt ensembling) is that class; prompts (C, M, N) ids."""
-        C, M, N = prompt_ids.shape
+        C, M, _ = prompt_ids.shape
         prompts = self.model.embed(TEXT, prompt_ids.flatten(0, 1).to(self.device))[COARSE].float()
         classes = F.normalize(F.normalize(prompts, dim=-1).unflatten(0, (C, M)).mean(1), dim=-1)  # (C, d)
         labels = split[ZERO_SHOT_LABEL]
@@ -204,7 +204,9 @@ def retrieval_chance(split: dict[str, Tensor]) -> dict[str, dict[str, float]]:
 
 def present_rows(split: dict[str, Tensor], modality: str) -> Tensor:
     mask = split.get(f"{modality}_present")
-    return torch.ones(len(split["video_va"]), dtype=torch.bool, device=split["video_va"].device) if mask is None else mask
+    return (
+        torch.ones(len(split["video_va"]), dtype=torch.bool, device=split["video_va"].device) if mask is None else mask
+    )
 
 
 def prefixed(prefix: str, metrics: dict[str, float]) -> dict[str, float]:
