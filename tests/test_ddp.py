@@ -75,4 +75,3 @@ def test_two_process_ddp_computes_test_bleu_over_both_ranks_sentences(in_tmp):
     tested = single.trainer.test(single.model, datamodule=single.datamodule, ckpt_path=metrics["best_checkpoint"],
                                  weights_only=False, verbose=False)[0]  # fmt: skip
     assert metrics["test/bleu"] == pytest.approx(tested["test/bleu"], abs=1e-4)
-

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -167,13 +168,12 @@ class MovingFashionClips(Dataset):
         has_audio = bool(rng.random() >= self.audio_missing)
         if not has_audio:
             audio = np.zeros_like(audio)
-        text = self.preprocessing.encode_batch(list(plan.captions))
         g = plan.garments[0]
         return {
             "video": video,
             "audio": torch.from_numpy(audio),
             "audio_present": has_audio,
-            "text": torch.nn.utils.rnn.pad_sequence(text, batch_first=True, padding_value=self.preprocessing.pad_id),
+            "text": caption_ids(self.preprocessing, plan.captions),
             "label": g.label,
             "zero_shot_label": g.label if len(plan.garments) == 1 else -1,  # two garments: no single class
             "num_garments": len(plan.garments),
@@ -181,12 +181,22 @@ class MovingFashionClips(Dataset):
         }
 
 
+def caption_ids(preprocessing: TextPreprocessing, texts: Sequence[str]) -> Tensor:
+    """K texts -> (K, max N) ids, right-padded with the tokenizer's pad id."""
+    ids = preprocessing.encode_batch(list(texts))
+    return torch.nn.utils.rnn.pad_sequence(ids, batch_first=True, padding_value=preprocessing.pad_id)
+
+
+def stack_padded(rows: list[Tensor], pad_id: int) -> Tensor:
+    """(K, N_i) id rows -> (B, K, max N_i), right-padded with ``pad_id``."""
+    longest = max(row.shape[1] for row in rows)
+    return torch.stack([torch.nn.functional.pad(row, (0, longest - row.shape[1]), value=pad_id) for row in rows])
+
+
 def collate_clips(examples: list[dict[str, Tensor]], pad_id: int) -> dict[str, Tensor]:
     """Examples -> a batch: ``text`` (B, K, max N) padded with ``pad_id``, the rest stacked."""
-    longest = max(e["text"].shape[1] for e in examples)
-    text = [torch.nn.functional.pad(e["text"], (0, longest - e["text"].shape[1]), value=pad_id) for e in examples]
     batch = torch.utils.data.default_collate([{k: v for k, v in e.items() if k != "text"} for e in examples])
-    return {**batch, "text": torch.stack(text)}
+    return {**batch, "text": stack_padded([e["text"] for e in examples], pad_id)}
 
 
 class MovingFashionDataModule(L.LightningDataModule):
@@ -254,14 +264,14 @@ class MovingFashionDataModule(L.LightningDataModule):
         bank = read_bank(parts_path(self.variant, "speech"))
         backgrounds = read_backgrounds(parts_path(self.variant, "backgrounds"))
         order = torch.randperm(len(arrays["train_labels"]), generator=torch.Generator().manual_seed(0)).numpy()
-        val_size = SIZES[self.variant]["val"]
+        sizes = SIZES[self.variant]
+        val_size = sizes["val"]
         images, labels = arrays["train_images"], arrays["train_labels"]
         garments = {
             "train": (images[order[val_size:]], labels[order[val_size:]]),
             "val": (images[order[:val_size]], labels[order[:val_size]]),
             "test": (arrays["test_images"], arrays["test_labels"]),
         }
-        sizes = SIZES[self.variant]
         self.preprocessing = TextPreprocessing.load_or_train(
             self.tokenizer,
             self._training_captions(garments["train"], backgrounds["train"]),
@@ -296,12 +306,7 @@ class MovingFashionDataModule(L.LightningDataModule):
         """(C, M, N) ids of each class's M zero-shot prompts ("a video of a sneaker"), padded; the
         test prompts are held out from every caption template."""
         prompts = [[with_articles(p.format(g=words[0])) for p in PROMPTS[split]] for words in GARMENT_WORDS]
-        ids = [self.preprocessing.encode_batch(texts) for texts in prompts]
-        longest = max(len(x) for row in ids for x in row)
-        pad = self.preprocessing.pad_id
-        return torch.stack(
-            [torch.stack([torch.nn.functional.pad(x, (0, longest - len(x)), value=pad) for x in row]) for row in ids]
-        )
+        return stack_padded([caption_ids(self.preprocessing, texts) for texts in prompts], self.preprocessing.pad_id)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)

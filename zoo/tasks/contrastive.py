@@ -171,11 +171,12 @@ class ContrastiveTask(StagedTask):
 
 
 def retrieval_metrics(split: dict[str, Tensor]) -> dict[str, float]:
-    """A split's embeddings (``embed_batch``'s fields, concatenated) -> t2v, v2t, a2v metrics."""
+    """A split's embeddings (``embed_batch``'s fields, concatenated) and each modality's
+    ``<modality>_present`` rows -> t2v, v2t, a2v metrics."""
     out: dict[str, float] = {}
-    video = present_rows(split, "video")
+    video = split["video_present"]
     if "text_vt" in split:
-        rows = video & present_rows(split, "text")
+        rows = video & split["text_present"]
         v, t = split["video_vt"][rows], split["text_vt"][rows]  # (n, d), (n, K, d)
         n, K = t.shape[:2]
         own = torch.arange(n, device=v.device)
@@ -183,7 +184,7 @@ def retrieval_metrics(split: dict[str, Tensor]) -> dict[str, float]:
         out |= prefixed("t2v", recall_at(ranks(t.flatten(0, 1), v, t2v_right)))
         out |= prefixed("v2t", recall_at(ranks(v, t.flatten(0, 1), t2v_right.T)))
     if "audio_va" in split:
-        rows = video & present_rows(split, "audio")
+        rows = video & split["audio_present"]
         v, a = split["video_va"][rows], split["audio_va"][rows]
         right = torch.eye(len(v), dtype=torch.bool, device=v.device)
         out |= prefixed("a2v", recall_at(ranks(a, v, right)))
@@ -193,20 +194,13 @@ def retrieval_metrics(split: dict[str, Tensor]) -> dict[str, float]:
 def retrieval_chance(split: dict[str, Tensor]) -> dict[str, dict[str, float]]:
     """What a random ranking scores on the same galleries as :func:`retrieval_metrics`."""
     out = {}
-    video = present_rows(split, "video")
+    video = split["video_present"]
     if "text_vt" in split:
-        n, K = int((video & present_rows(split, "text")).sum()), split["text_vt"].shape[1]
+        n, K = int((video & split["text_present"]).sum()), split["text_vt"].shape[1]
         out["t2v"], out["v2t"] = chance(n), chance(n * K, K)
     if "audio_va" in split:
-        out["a2v"] = chance(int((video & present_rows(split, "audio")).sum()))
+        out["a2v"] = chance(int((video & split["audio_present"]).sum()))
     return out
-
-
-def present_rows(split: dict[str, Tensor], modality: str) -> Tensor:
-    mask = split.get(f"{modality}_present")
-    return (
-        torch.ones(len(split["video_va"]), dtype=torch.bool, device=split["video_va"].device) if mask is None else mask
-    )
 
 
 def prefixed(prefix: str, metrics: dict[str, float]) -> dict[str, float]:
