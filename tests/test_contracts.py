@@ -260,7 +260,28 @@ def multimodal(backbone: dict | dict[str, dict]) -> dict:
 MULTIMODAL_CASES = {
     "vatt-shared": multimodal(BACKBONE),
     "vatt-specific": multimodal({m: BACKBONE for m in ("video", "audio", "text")}),
+    "cnn-lstm-twin": part(
+        "zoo.models.multimodal.MultimodalEncoders",
+        encoders={
+            "video": part("zoo.baselines.video_cnn.R2Plus1DNet", num_classes=D, widths=[4, 8], depths=[1, 1]),
+            "audio": part(
+                "zoo.baselines.audio_cnn.LogMelResNet", num_classes=D, sample_rate=RATE, n_mels=16, widths=[4, 8], depths=[1, 1]
+            ),
+            "text": with_args(rnn_classifier("lstm"), num_classes=D),
+        },
+        heads=multimodal(BACKBONE)["init_args"]["heads"],
+    ),
 }
+
+
+def class_paths(config) -> list[str]:
+    """Every class_path in a nested config: a model and the parts it is built of."""
+    if isinstance(config, dict):
+        own = [config["class_path"]] if "class_path" in config else []
+        return own + [path for value in config.values() for path in class_paths(value)]
+    if isinstance(config, list):
+        return [path for value in config for path in class_paths(value)]
+    return []
 
 
 def multimodal_inputs(batch: int = B, text_length: int = 7, seed: int = 0) -> dict[str, Tensor]:
@@ -293,7 +314,7 @@ def test_padding_leaves_a_captions_embedding_alone(name):
 
 def test_every_model_class_has_a_case():
     covered = {resolve_class(case.config["class_path"]) for case in CASES.values()}
-    covered |= {resolve_class(config["class_path"]) for config in MULTIMODAL_CASES.values()}
+    covered |= {resolve_class(path) for config in MULTIMODAL_CASES.values() for path in class_paths(config)}
     missing = sorted(cls.__qualname__ for cls in model_classes() - covered)
     assert not missing, f"model classes without a case in tests/test_contracts.py: {missing}"
 

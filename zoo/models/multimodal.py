@@ -124,6 +124,37 @@ class MultimodalModel(EmbedsModalities, nn.Module):
         return [*groups, nn.ModuleList(b.norm for b in backbones)]
 
 
+class MultimodalEncoders(EmbedsModalities, nn.Module):
+    """The non-Transformer twin of :class:`MultimodalModel`: {modality: raw input} -> {modality:
+    {space: (B, d)}} through one encoder per modality (a video CNN, the log-mel CNN, an LSTM) and
+    the same heads, so the same task, data and metrics serve both.
+
+    Args:
+        encoders: {modality: a model mapping raw input to (B, D) features}; a baseline
+            classifier built with ``num_classes=D`` is one (its last layer projects to D).
+        heads: {modality: projection head}: (B, D) -> {space: (B, d)}.
+    """
+
+    def __init__(self, encoders: dict[str, nn.Module], heads: dict[str, nn.Module]) -> None:
+        super().__init__()
+        if not encoders or set(encoders) != set(heads):
+            raise ZooError(
+                f"encoders ({', '.join(encoders)}) and heads ({', '.join(heads)}) must name the same modalities"
+            )
+        self.encoders = nn.ModuleDict(encoders)
+        self.heads = nn.ModuleDict(heads)
+
+    def encode(self, modality: str, x: Tensor) -> Tensor:
+        """Raw input -> (B, D) features of the modality's encoder."""
+        if modality not in self.encoders:
+            raise ZooError(f"this model reads {', '.join(self.encoders)}, not {modality!r}")
+        return self.encoders[modality](x)
+
+    def layer_groups(self) -> list[nn.Module]:
+        """The encoders, one group (they have no common depth to align)."""
+        return [self.encoders]
+
+
 def _check_parts(
     frontends: dict[str, nn.Module],
     backbone: Transformer | dict[str, Transformer],
