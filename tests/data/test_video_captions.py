@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from tests.data.test_video_io import moving_square, tone, write_video
+from tests.data.test_video_io import FPS, moving_square, tone
 from zoo.data.video_captions import VideoCaptionFolder
-from zoo.data.video_io import read_clip
+from zoo.data.video_io import read_clip, write_video
 from zoo.errors import ZooError
 
 OPTIONS = {"num_frames": 4, "frame_size": 32, "sample_rate": 16_000, "seconds": 1.0}
@@ -23,8 +23,8 @@ clips/square.mp4,a square on black
 def folder(tmp_path: Path) -> Path:
     """clips/square.mp4 (a moving square, a 440 Hz tone) and clips/grey.mp4 (grey, silent)."""
     (tmp_path / "clips").mkdir()
-    write_video(tmp_path / "clips" / "square.mp4", moving_square(), audio=np.stack([tone(2.0, 44_100)] * 2))
-    write_video(tmp_path / "clips" / "grey.mp4", np.full((12, 48, 64, 3), 128, np.uint8))
+    write_video(tmp_path / "clips" / "square.mp4", moving_square(), fps=FPS, audio=np.stack([tone(2.0, 44_100)] * 2))
+    write_video(tmp_path / "clips" / "grey.mp4", np.full((12, 48, 64, 3), 128, np.uint8), fps=FPS)
     (tmp_path / "captions.csv").write_text(CAPTIONS)
     return tmp_path
 

@@ -12,41 +12,10 @@ import soundfile as sf
 import torch
 import torch.nn.functional as F
 
-from zoo.data.video_io import read_clip
+from zoo.data.video_io import read_clip, write_video
 from zoo.errors import ZooError
 
 FPS = 12
-LAYOUTS = {1: "mono", 2: "stereo"}  # audio channels -> ffmpeg layout
-
-
-def write_video(
-    path: Path,
-    frames: np.ndarray | None,
-    *,
-    fps: int | Fraction = FPS,
-    codec: str = "mpeg4",
-    audio: np.ndarray | None = None,
-    sample_rate: int = 44_100,
-) -> Path:
-    """(T, H, W, 3) uint8 frames and (C, S) float32 audio in [-1, 1] -> a video file at ``path``
-    (frames None: an audio-only file; audio None: a silent video)."""
-    with av.open(str(path), "w") as container:  # every stream is added before the first packet
-        video = None if frames is None else container.add_stream(codec, rate=fps)
-        sound = None if audio is None else container.add_stream("aac", rate=sample_rate, layout=LAYOUTS[len(audio)])
-        if video is not None:
-            video.width, video.height, video.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
-            video.bit_rate = 4_000_000  # near-lossless at these sizes: the tests read pixel positions
-            for image in frames:
-                container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
-            container.mux(video.encode())  # flush
-        if sound is not None:
-            for first in range(0, audio.shape[1], 1024):
-                samples = np.ascontiguousarray(audio[:, first : first + 1024])
-                chunk = av.AudioFrame.from_ndarray(samples, format="fltp", layout=sound.layout.name)
-                chunk.rate, chunk.pts = sample_rate, first
-                container.mux(sound.encode(chunk))
-            container.mux(sound.encode())
-    return path
 
 
 def moving_square(num_frames: int = 24, height: int = 48, width: int = 64) -> np.ndarray:
@@ -142,13 +111,13 @@ def test_frames_are_the_centres_of_equal_parts_at_any_frame_rate(tmp_path, codec
 
 def test_start_and_seconds_choose_the_span(tmp_path):
     """[1 s, 2 s) at 12 fps is frames 12..23; 6 parts: frames 13, 15, ..., 23, centred at 2t - 2."""
-    path = write_video(tmp_path / "square.mp4", moving_square())
+    path = write_video(tmp_path / "square.mp4", moving_square(), fps=FPS)
     clip = read_clip(path, num_frames=6, frame_size=48, sample_rate=16_000, start=1.0, seconds=1.0)
     assert [square_x(clip.video[:, t]) for t in range(6)] == pytest.approx([24, 28, 32, 36, 40, 44], abs=0.5)
 
 
 def test_more_frames_than_the_file_has_repeat_the_nearest(tmp_path):
-    clip = read_clip(write_video(tmp_path / "square.mp4", moving_square()), **(CLIP | {"num_frames": 48}))
+    clip = read_clip(write_video(tmp_path / "square.mp4", moving_square(), fps=FPS), **(CLIP | {"num_frames": 48}))
     changes = (clip.video[:, 1:] - clip.video[:, :-1]).abs().amax(dim=(0, 2, 3)) > 0.1  # (T - 1,)
     assert clip.video.shape[1] == 48 and changes.sum() == 23  # all 24 frames, in order, each once or more
     positions = [square_x(clip.video[:, t]) for t in range(48)]
@@ -156,7 +125,7 @@ def test_more_frames_than_the_file_has_repeat_the_nearest(tmp_path):
 
 
 def test_a_one_frame_video_is_repeated_unless_more_frames_are_required(tmp_path):
-    path = write_video(tmp_path / "still.mp4", moving_square(num_frames=1))
+    path = write_video(tmp_path / "still.mp4", moving_square(num_frames=1), fps=FPS)
     clip = read_clip(path, **CLIP)
     assert clip.video.shape == (3, 4, 48, 48) and (clip.video == clip.video[:, :1]).all()
     with pytest.raises(ZooError, match=r"still.mp4: 1 decodable video frame\(s\) .* fewer than min_frames=2") as error:
@@ -168,7 +137,7 @@ def test_the_shorter_side_is_resized_and_the_centre_cropped(tmp_path):
     """A wide frame: red | green | blue thirds; only the centre of the green third survives whole."""
     frames = np.zeros((2, 48, 96, 3), np.uint8)
     frames[:, :, :32, 0], frames[:, :, 32:64, 1], frames[:, :, 64:, 2] = 255, 255, 255
-    clip = read_clip(write_video(tmp_path / "wide.mp4", frames), num_frames=1, frame_size=24, sample_rate=8000)
+    clip = read_clip(write_video(tmp_path / "wide.mp4", frames, fps=FPS), num_frames=1, frame_size=24, sample_rate=8000)
     frame = clip.video[:, 0]  # (3, 24, 24): columns 24..72 of the original, halved
     assert frame.shape == (3, 24, 24)
     assert frame[:, :, 6:18].mean(dim=(1, 2)).tolist() == pytest.approx([0, 1, 0], abs=0.05)
@@ -177,7 +146,7 @@ def test_the_shorter_side_is_resized_and_the_centre_cropped(tmp_path):
 
 def test_stereo_44k_audio_becomes_the_mean_of_its_channels_at_the_requested_rate(tmp_path):
     left_right = np.stack([tone(2.0, 44_100), np.zeros(88_200, np.float32)])  # 440 Hz on the left only
-    path = write_video(tmp_path / "tone.mp4", moving_square(), audio=left_right)
+    path = write_video(tmp_path / "tone.mp4", moving_square(), fps=FPS, audio=left_right)
     clip = read_clip(path, **CLIP)
     assert clip.audio.shape == (32_000,)
     spectrum = torch.fft.rfft(clip.audio).abs()
@@ -204,7 +173,7 @@ def test_audio_and_video_follow_start_in_sync_and_are_padded_past_the_end(tmp_pa
     centres are 1 s (frame 12, centred at x = 22 after the crop), 2 s and 3 s (past the last
     frame: frame 23, x = 44)."""
     sound = np.concatenate([np.zeros(44_100, np.float32), tone(1.0, 44_100)])[None]
-    path = write_video(tmp_path / f"late_tone.{suffix}", moving_square(), codec=codec, audio=sound)
+    path = write_video(tmp_path / f"late_tone.{suffix}", moving_square(), fps=FPS, codec=codec, audio=sound)
     clip = read_clip(path, **(CLIP | {"num_frames": 3}), start=0.5, seconds=3.0)
     assert clip.audio.shape == (48_000,) and clip.duration == 3.0
     onset = (clip.audio.abs() > 0.25).nonzero()[0].item()
@@ -251,6 +220,6 @@ def test_bad_files_are_one_line_naming_the_file(tmp_path, make, name, message):
 
 @pytest.mark.parametrize(("option", "value"), [("num_frames", 0), ("frame_size", 0), ("sample_rate", -1)])
 def test_bad_options_are_one_line(tmp_path, option, value):
-    path = write_video(tmp_path / "square.mp4", moving_square())
+    path = write_video(tmp_path / "square.mp4", moving_square(), fps=FPS)
     with pytest.raises(ZooError, match=rf"^{option} must be at least 1, got {value}$"):
         read_clip(path, **(CLIP | {option: value}))

@@ -51,7 +51,7 @@ def test_a_row_without_audio_changes_nothing_of_the_audio_loss_when_its_audio_ch
 def test_validation_logs_retrieval_and_zero_shot_over_the_split(tmp_path):
     data = MovingFashionDataModule(batch_size=16)
     data.setup()
-    task = micro_task(vocab_size=data.preprocessing.tokenizer.get_vocab_size())
+    task = micro_task(vocab_size=data.preprocessing.text.vocab_size)
     task.model.frontends["video"] = build(
         {
             "class_path": "zoo.frontends.video.TubeletEmbed",

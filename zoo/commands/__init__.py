@@ -4,11 +4,13 @@
     zoo run RECIPE [--output DIR] [--resume] [--key value ...]        zoo.run
     zoo export RUN_DIR [--output DIR] [--weights-dtype float16]       zoo.pipeline.run.export
     zoo list [--index FILE_OR_URL]                                    zoo.list_models
-    zoo predict NAME_OR_DIR INPUT... [--topk K] [--json]              zoo.load(...).predict
+    zoo predict NAME_OR_DIR INPUT... [--topk K] [--json] [--labels L]  zoo.load(...).predict
+    zoo retrieve NAME_OR_DIR --query TEXT|AUDIO --gallery DIR          zoo.load(...).retrieve
     zoo generate NAME_OR_DIR --prompt TEXT [--max-new-tokens N]       zoo.load(...).generate
     zoo translate NAME_OR_DIR TEXT... | --input FILE [--output FILE]  zoo.load(...).translate
     zoo finetune NAME_OR_DIR --data PATH --output OUT [--epochs N]    zoo.finetune
     zoo data prepare NAME [--source DIR]                              build a full dataset's cache
+    zoo data files NAME --output DIR [--count N]                      zoo.datasets.write_files
 
 Each command module has ``main(argv)``; this one only dispatches, importing the chosen
 module alone, so ``zoo``, ``zoo --help`` and ``zoo list`` answer without loading torch.
@@ -32,7 +34,10 @@ commands:
                                               and the zoo checkpoint DIR/checkpoint
   export RUN_DIR [--weights-dtype float16]    re-export a finished run's best weights
   list [--index FILE_OR_URL]                  the named checkpoints and their measured metrics
-  predict NAME_OR_DIR INPUT... [--json]       top-k labels for each image/audio file or text
+  predict NAME_OR_DIR INPUT... [--json]       top-k labels for each image/audio file or text;
+                                              video files with --labels "a bag,a shoe" (zero-shot)
+  retrieve NAME_OR_DIR --query TEXT --gallery DIR
+                                              the gallery's video files ranked by a caption or a sound
   generate NAME_OR_DIR --prompt TEXT          continue a text with a language model (greedy, sample, beam)
   translate NAME_OR_DIR TEXT... | --input FILE [--output FILE] [--alignment MAP.png]
                                               translate sentences, or a file a line each
@@ -40,6 +45,7 @@ commands:
                                               fine-tune a classifier on image or audio folders, CSV/JSONL texts,
                                               or a translation model on TSV sentence pairs
   data prepare NAME [--source DIR]            prepare a full dataset (names: {datasets})
+  data files moving-fashion --output DIR      write test clips as mp4 files and a captions CSV
 
 Python: zoo.run(recipe, output=...), zoo.finetune(name, data=..., output=...), zoo.load(name).
 """
@@ -50,6 +56,7 @@ COMMANDS = {
     "export": "zoo.commands.export",
     "list": "zoo.commands.list_checkpoints",
     "predict": "zoo.commands.predict",
+    "retrieve": "zoo.commands.retrieve",
     "generate": "zoo.commands.generate",
     "translate": "zoo.commands.translate",
     "finetune": "zoo.commands.finetune",

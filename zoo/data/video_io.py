@@ -1,4 +1,5 @@
-"""Video files -> clips: ``num_frames`` RGB frames spread over a span, and the audio of that span.
+"""Video files -> clips: ``num_frames`` RGB frames spread over a span, and the audio of that span;
+and frames and audio -> a video file (:func:`write_video`).
 
 Decoded with PyAV (ffmpeg), so any container and codec ffmpeg reads works: mp4, mkv, webm,
 mov, avi; H.264, VP9, MPEG-4, ... at any frame rate and resolution. Times come from each
@@ -12,6 +13,7 @@ PyAV is imported inside the functions, so ``import zoo`` does not load ffmpeg.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -26,7 +28,10 @@ from torch import Tensor
 
 from zoo.errors import ZooError
 
+LAYOUTS = {1: "mono", 2: "stereo"}  # audio channels -> ffmpeg's layout
+
 if TYPE_CHECKING:
+    import numpy as np
     from av.audio.frame import AudioFrame
     from av.container import InputContainer
     from av.frame import Frame
@@ -290,3 +295,52 @@ def _audio_track(frames: Iterator[tuple[float, AudioFrame]], start: float, end: 
 def _fit(samples: Tensor, length: int) -> Tensor:
     """(S,) -> (length,): cut, or right-padded with zeros."""
     return samples[:length] if len(samples) >= length else F.pad(samples, (0, length - len(samples)))
+
+
+def write_video(
+    path: str | Path,
+    frames: np.ndarray | None,
+    *,
+    fps: int | Fraction = 25,
+    codec: str = "mpeg4",
+    audio: np.ndarray | None = None,
+    sample_rate: int = 44_100,
+    bit_rate: int = 4_000_000,
+) -> Path:
+    """(T, H, W, 3) uint8 RGB frames and (C, S) float32 audio in [-1, 1] -> a video file at
+    ``path``, its container chosen by the suffix (mp4, mkv, webm, mov, avi, ts; frames None: an audio-only file; audio None: a
+    silent video). Audio is AAC; written to a temporary name, then renamed, so a failed write
+    leaves nothing. H and W must be even (yuv420p).
+
+    Args:
+        fps: frames per second (a Fraction for rates such as 30000/1001, or 8/3).
+        codec: ffmpeg's video encoder, e.g. "mpeg4", "libx264".
+        bit_rate: the video's bits per second (the default is near-lossless at small sizes).
+    """
+    import av
+
+    path = Path(path)
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        with av.open(str(partial), "w") as container:  # the container from the suffix
+            video = None if frames is None else container.add_stream(codec, rate=fps)
+            layout = None if audio is None else LAYOUTS[len(audio)]
+            sound = None if audio is None else container.add_stream("aac", rate=sample_rate, layout=layout)
+            if video is not None:  # every stream is added before the first packet
+                video.height, video.width = frames.shape[1:3]
+                video.pix_fmt, video.bit_rate = "yuv420p", bit_rate
+                for image in frames:
+                    container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+                container.mux(video.encode())  # flush
+            if sound is not None:
+                for first in range(0, audio.shape[1], 1024):
+                    chunk = av.AudioFrame.from_ndarray(
+                        audio[:, first : first + 1024].copy(), format="fltp", layout=layout
+                    )
+                    chunk.rate, chunk.pts = sample_rate, first
+                    container.mux(sound.encode(chunk))
+                container.mux(sound.encode())
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path

@@ -9,6 +9,8 @@ Each module holds the dataset's DataModule classes and declares:
 - ``prepare(source: Path | None) -> Path``, where the row says ``prepares``: what ``zoo data
   prepare NAME`` runs to build the full data into the cache (from ``source`` or where it is
   found); embedded-only sets have none.
+- optionally ``write_files(out: Path, split: str, count: int) -> Path``: what ``zoo data files
+  NAME --output DIR`` runs to write examples as ordinary files (Moving Fashion's clips as mp4).
 
 A checkpoint finds its dataset by the datamodule it recorded (``data`` in config.yaml: its
 module is a row's ``module``, or one of the row's ``legacy`` modules where older zoo versions
@@ -81,6 +83,20 @@ def prepare(name: str, source: str | Path | None = None) -> Path:
     if not rows[name].prepares:
         raise ZooError(f"{name} ships whole inside the package: nothing to prepare; use it as it is")
     return rows[name].load().prepare(Path(source) if source else None)
+
+
+def write_files(name: str, output: str | Path, count: int = 20, split: str = "test") -> Path:
+    """``zoo data files NAME --output DIR``: write ``count`` examples of dataset ``name``'s
+    ``split`` as ordinary files (for a video dataset: video files and a captions CSV), to try
+    the commands on or to copy the layout of for custom data."""
+    rows = {row.name: row for row in DATASETS}
+    if name not in rows:
+        raise ZooError(f"unknown dataset {name!r}; choose one of: {', '.join(rows)}")
+    module = rows[name].load()
+    if not hasattr(module, "write_files"):
+        writers = [row.name for row in DATASETS if hasattr(row.load(), "write_files")]
+        raise ZooError(f"{name} is not written as files; these are: {', '.join(writers)}")
+    return module.write_files(Path(output), split, count)
 
 
 def for_checkpoint(data: str | None, task: str) -> Dataset | None:

@@ -22,9 +22,12 @@ every epoch and on every machine. An example:
 
 from __future__ import annotations
 
+import csv
 import io
+import shutil
 import zipfile
 from collections.abc import Sequence
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -37,7 +40,9 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from zoo.data.cache import data_home
+from zoo.data.preprocessing.multimodal import MultimodalPreprocessing
 from zoo.data.preprocessing.text import TextPreprocessing
+from zoo.data.video_io import write_video
 from zoo.datasets import fashion_mnist
 from zoo.datasets.moving_fashion_render import (
     GARMENT_WORDS,
@@ -77,6 +82,7 @@ BACKGROUNDS = {
     ),
     "test": ("ela_original", "HappyFish", "licenseplate_motion", "squirrel_cls", "starry_night"),
 }
+LABEL_PHRASES = [with_articles(f"a {words[0]}") for words in GARMENT_WORDS]  # "an ankle boot"
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 EMBEDDED_PARTS = {"speech": "moving_fashion_speech.zip", "backgrounds": "moving_fashion_backgrounds.zip"}
 
@@ -241,7 +247,7 @@ class MovingFashionDataModule(L.LightningDataModule):
         self.variant, self.num_captions, self.frames = variant, num_captions, frames
         self.vocab_size, self.max_len, self.tokenizer = vocab_size, max_len, tokenizer
         self.batch_size, self.num_workers = batch_size, num_workers
-        self.preprocessing: TextPreprocessing | None = None
+        self.preprocessing: MultimodalPreprocessing | None = None  # a checkpoint's, when set before setup
 
     @property
     def description(self) -> str:
@@ -258,7 +264,7 @@ class MovingFashionDataModule(L.LightningDataModule):
             parts_path("full", "speech")  # fails early, on one process, with the command that fixes it
 
     def setup(self, stage: str | None = None) -> None:
-        if self.preprocessing is not None:
+        if hasattr(self, "splits"):
             return
         arrays = fashion_mnist.load_arrays(self.variant)
         bank = read_bank(parts_path(self.variant, "speech"))
@@ -272,14 +278,16 @@ class MovingFashionDataModule(L.LightningDataModule):
             "val": (images[order[:val_size]], labels[order[:val_size]]),
             "test": (arrays["test_images"], arrays["test_labels"]),
         }
-        self.preprocessing = TextPreprocessing.load_or_train(
-            self.tokenizer,
-            self._training_captions(garments["train"], backgrounds["train"]),
-            self.vocab_size,
-            "encoder",
-            True,
-            self.max_len,
-        )
+        if self.preprocessing is None:
+            text = TextPreprocessing.load_or_train(
+                self.tokenizer,
+                self._training_captions(garments["train"], backgrounds["train"]),
+                self.vocab_size,
+                "encoder",
+                True,
+                self.max_len,
+            )
+            self.preprocessing = self.clip_preprocessing(text)
         parts = {"train": "train", "val": "train", "test": "test"}
         self.splits = {
             split: MovingFashionClips(
@@ -288,7 +296,7 @@ class MovingFashionDataModule(L.LightningDataModule):
                 garments[split],
                 backgrounds[parts[split]],
                 bank[parts[split]],
-                self.preprocessing,
+                self.preprocessing.text,
                 self.spec,
                 self.num_captions if split == "train" else 2,
                 self.frames,
@@ -302,11 +310,20 @@ class MovingFashionDataModule(L.LightningDataModule):
         clips = MovingFashionClips("train", 2000, garments, backgrounds, [], None, self.spec, self.num_captions)
         return [text for i in range(len(clips)) for text in clips.plan(i)[0].captions]
 
-    def class_prompt_ids(self, split: str = "test") -> Tensor:
+    @classmethod
+    def clip_preprocessing(cls, text: TextPreprocessing) -> MultimodalPreprocessing:
+        """What a checkpoint trained on these clips needs to read a video file or a caption as
+        they were read in training; its zero-shot prompts are the held-out test ones."""
+        spec = cls.spec
+        prompts = [p.replace("a {g}", "{}") for p in PROMPTS["test"]]
+        return MultimodalPreprocessing(
+            text, spec.num_frames, spec.frame_size, spec.seconds, SAMPLE_RATE, VIDEO_MEAN, VIDEO_STD, prompts
+        )
+
+    def class_prompt_ids(self) -> Tensor:
         """(C, M, N) ids of each class's M zero-shot prompts ("a video of a sneaker"), padded; the
-        test prompts are held out from every caption template."""
-        prompts = [[with_articles(p.format(g=words[0])) for p in PROMPTS[split]] for words in GARMENT_WORDS]
-        return stack_padded([caption_ids(self.preprocessing, texts) for texts in prompts], self.preprocessing.pad_id)
+        prompts are held out from every caption template."""
+        return self.preprocessing.label_prompts(LABEL_PHRASES)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)
@@ -318,7 +335,7 @@ class MovingFashionDataModule(L.LightningDataModule):
         return self._loader("test")
 
     def _loader(self, split: str, shuffle: bool = False) -> DataLoader:
-        pad = self.preprocessing.pad_id
+        pad = self.preprocessing.text.pad_id
         return DataLoader(
             self.splits[split],
             batch_size=self.batch_size,
@@ -330,9 +347,47 @@ class MovingFashionDataModule(L.LightningDataModule):
         )
 
 
-def held_out(task: str, preprocessing, variant: str) -> MovingFashionDataModule:
-    """The test clips: the embedded 1,000, or the full 2,000 the cards were measured on."""
-    return MovingFashionDataModule(variant=variant)
+def held_out(task: str, preprocessing: MultimodalPreprocessing, variant: str) -> MovingFashionDataModule:
+    """The test clips (the embedded 1,000, or the full 2,000 the cards were measured on), their
+    captions read by the checkpoint's tokenizer."""
+    data = MovingFashionDataModule(variant=variant, max_len=preprocessing.text.max_len)
+    data.preprocessing = preprocessing
+    return data
+
+
+def write_files(out: Path, split: str = "test", count: int = 20, variant: str = "embedded") -> Path:
+    """Write the first ``count`` clips of ``split`` as ordinary files, in the layout of a user's
+    captioned videos (:class:`zoo.data.video_captions.VideoCaptionFolder`): ``out/clips/*.mp4``
+    (MPEG-4 video at 8/3 frames per second, the speech as AAC) and ``out/captions.csv``
+    (``file,caption,label``, a row per caption; ``label`` the garment first seen, or empty for
+    two garments). What ``zoo predict`` and ``zoo retrieve`` read, and a template for custom data."""
+    if count < 1:
+        raise ZooError(f"count must be at least 1, got {count}")
+    if split not in SPLIT_SEEDS:
+        raise ZooError(f"split must be one of {', '.join(SPLIT_SEEDS)}, got {split!r}")
+    if out.exists():
+        raise ZooError(f"{out} exists; give a new folder (nothing was written)")
+    data = MovingFashionDataModule(variant=variant)
+    data.setup()
+    clips = data.splits[split]
+    count = min(count, len(clips))
+    partial = out.with_name(f".{out.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    (partial / "clips").mkdir(parents=True)
+    rows = []
+    for i in range(count):
+        plan, rng = clips.plan(i)
+        frames = render_frames(plan, clips.images, clips.backgrounds, clips.spec)  # (T, S, S, 3) uint8
+        audio = soundtrack(rng, plan, clips.bank, clips.spec, SAMPLE_RATE)  # as __getitem__ draws it
+        name = f"clips/{split}_{i:04d}.mp4"
+        fps = Fraction(clips.spec.num_frames) / Fraction(clips.spec.seconds)
+        write_video(partial / name, frames, fps=fps, audio=audio[None].astype(np.float32), sample_rate=SAMPLE_RATE)
+        label = LABEL_PHRASES[plan.garments[0].label] if len(plan.garments) == 1 else ""
+        rows += [(name, caption, label) for caption in dict.fromkeys(plan.captions)]  # two alike: one row
+    with (partial / "captions.csv").open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([("file", "caption", "label"), *rows])
+    partial.rename(out)
+    return out
 
 
 def write_parts(out: Path, image_side: int, voices, carriers) -> None:

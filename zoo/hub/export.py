@@ -20,6 +20,15 @@ CARD_METRICS = (
     "test/f1_macro",
     "test/ppl",
     "test/loss",
+    "test/t2v_r1",
+    "test/t2v_r10",
+    "test/t2v_median_rank",
+    "test/v2t_r1",
+    "test/v2t_r10",
+    "test/a2v_r1",
+    "test/a2v_r10",
+    "test/a2v_median_rank",
+    "test/zero_shot_acc",
     "val/acc",
     "val/f1_macro",
     "val/ppl",
@@ -134,6 +143,11 @@ def use_line(task: str, name: str = "NAME") -> str:
         return f"generate: `zoo generate {name} --prompt TEXT`"
     if task.endswith("translation"):
         return f'translate: `zoo translate {name} "TEXT"`'
+    if task.endswith("contrastive"):
+        return (
+            f'classify a clip zero-shot: `zoo predict {name} CLIP.mp4 --labels "a bag,a sneaker"`; '
+            f'rank a folder of clips: `zoo retrieve {name} --query "a bag slides left" --gallery DIR`'
+        )
     return f"fine-tune it on labelled data: `zoo finetune {name} --data DATA --output DIR`"  # masked LM, MAE
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from zoo.contracts import classifier_name, is_classifier
@@ -66,19 +67,31 @@ class Pretrained(nn.Module):
         return self.task.split("-", 1)[1]
 
     @torch.inference_mode()
-    def predict(self, inputs: Sequence, topk: int = 5, batch_size: int = 64) -> list[dict]:
+    def predict(
+        self, inputs: Sequence, topk: int = 5, batch_size: int = 64, labels: Sequence[str] | None = None
+    ) -> list[dict]:
         """Inputs -> one dict each: ``{input, label, score, topk: [[label, prob], ...]}``.
 
         An input is what the model reads (see ``zoo.data.preprocessing``): an image file, a PIL
         image or an array / tensor of pixels ((H, W), (H, W, C) or (C, H, W)); an audio file or
-        a ``(waveform, sample_rate)`` pair (resampled to the model's rate); a string of text.
-        ``input`` is a file's path or text, or for an in-memory input "<image 1>", "<array 2>",
-        "<tensor 3>", "<waveform 4>" (its kind and number, counted from 1).
+        a ``(waveform, sample_rate)`` pair (resampled to the model's rate); a string of text;
+        a video file for a video + audio + text model, which classifies zero-shot among
+        ``labels`` (see :meth:`zero_shot`). ``input`` is a file's path or text, or for an
+        in-memory input "<image 1>", "<array 2>", "<tensor 3>", "<waveform 4>" (its kind and
+        number, counted from 1).
 
         Raises ZooError naming the first input that cannot be read.
         """
         from zoo.data.preprocessing import input_name
 
+        if self.kind == "contrastive":
+            if not labels:
+                raise ZooError(
+                    "this video + audio + text model classifies zero-shot: give labels, e.g. 'a bag,a sneaker'"
+                )
+            return self.zero_shot(inputs, labels, topk, batch_size)
+        if labels is not None:
+            raise ZooError(f"labels are for zero-shot models; this {self.task} model has its own {len(self.labels)}")
         if self.kind != "classification":
             raise ZooError(f"this checkpoint is a {self.task} model, not a classifier; use zoo generate")
         k = max(1, min(topk, len(self.labels)))
@@ -96,6 +109,82 @@ class Pretrained(nn.Module):
                 name = input_name(chunk[j], start + j + 1)
                 results.append({"input": name, "label": pairs[0][0], "score": pairs[0][1], "topk": pairs})
         return results
+
+    @torch.inference_mode()
+    def embed(self, inputs: Sequence, modality: str, batch_size: int = 64) -> dict[str, Tensor]:
+        """Inputs of one modality -> ``{space: (B, d)}`` L2-normalised embeddings, for a video +
+        audio + text model: ``video`` (video files) -> ``va`` and ``vt``; ``audio`` (video files'
+        soundtracks, audio files or ``(waveform, sample_rate)`` pairs) -> ``va``; ``text``
+        (strings) -> ``vt``. ``va`` is the space video shares with audio, ``vt`` with text.
+        """
+        p = self._multimodal_preprocessing()
+        if isinstance(inputs, (str, Path)):
+            raise ZooError(f"embed takes a list of {modality} inputs; wrap the one input in a list")
+        if modality not in self.model.modalities:
+            raise ZooError(f"this model reads {', '.join(self.model.modalities)}, not {modality!r}")
+        device = next(self.model.parameters()).device
+        chunks: list[dict[str, Tensor]] = []
+        for start in range(0, len(inputs), batch_size):
+            chunk = list(inputs[start : start + batch_size])
+            x = p.load(chunk, modality, first=start + 1, min_frames=self._min_frames()).to(device)
+            chunks.append({space: F.normalize(e.float(), dim=-1) for space, e in self.model.embed(modality, x).items()})
+        if not chunks:
+            raise ZooError(f"no {modality} inputs to embed")
+        return {space: torch.cat([c[space] for c in chunks]).cpu() for space in chunks[0]}
+
+    @torch.inference_mode()
+    def zero_shot(self, videos: Sequence, labels: Sequence[str], topk: int = 5, batch_size: int = 64) -> list[dict]:
+        """Video files -> one dict each, as :meth:`predict`'s: which of ``labels`` ("a bag", "a
+        sneaker", ...) each clip shows, by the nearest label in the video-text space, each
+        label embedded as the mean of its prompts (the checkpoint's held-out templates, e.g.
+        "a video of {}"); probabilities are the softmax of similarities over the training
+        temperature."""
+        p = self._multimodal_preprocessing()
+        if isinstance(labels, str) or len(labels) < 2:
+            raise ZooError(f"give at least two labels to choose among, got {labels!r}")
+        prompts = p.label_prompts(labels).to(next(self.model.parameters()).device)  # (C, M, N)
+        C, M, _ = prompts.shape
+        texts = F.normalize(self.model.embed("text", prompts.flatten(0, 1))["vt"].float(), dim=-1)
+        classes = F.normalize(texts.unflatten(0, (C, M)).mean(1), dim=-1).cpu()  # (C, d)
+        clips = self.embed(videos, "video", batch_size)["vt"]
+        temperature = float((self.config.get("objective") or {}).get("temperature", 0.07))
+        probs = (clips @ classes.T / temperature).softmax(dim=-1)
+        top = probs.topk(max(1, min(topk, C)), dim=-1)
+        results = []
+        for video, values, indices in zip(videos, top.values.tolist(), top.indices.tolist()):
+            pairs = [[labels[i].strip(), round(v, 6)] for v, i in zip(values, indices)]
+            results.append({"input": str(video), "label": pairs[0][0], "score": pairs[0][1], "topk": pairs})
+        return results
+
+    @torch.inference_mode()
+    def retrieve(self, query: str | Path, gallery: Sequence[str | Path], topk: int = 10) -> list[dict]:
+        """The gallery's video files nearest ``query``, best first: ``[{file, score}, ...]``
+        (cosine similarity). A caption is matched in the video-text space (text -> video); a
+        sound (an audio file, or a video file's soundtrack) in the video-audio space (audio -> video)."""
+        from zoo.data.preprocessing.audio import AUDIO_SUFFIXES
+        from zoo.data.preprocessing.multimodal import is_video_file
+
+        if not gallery:
+            raise ZooError("the gallery holds no video files to rank")
+        if Path(query).suffix.lower() in AUDIO_SUFFIXES or is_video_file(query):
+            q, space = self.embed([query], "audio")["va"], "va"
+        else:
+            q, space = self.embed([query], "text")["vt"], "vt"
+        scores = (self.embed(gallery, "video")[space] @ q[0]).tolist()
+        order = sorted(range(len(gallery)), key=lambda i: -scores[i])[:topk]
+        return [{"file": str(gallery[i]), "score": round(scores[i], 6)} for i in order]
+
+    def _multimodal_preprocessing(self):
+        if self.kind != "contrastive":
+            raise ZooError(
+                f"this checkpoint is a {self.task} model; embed, zero_shot and retrieve are for video + audio + text models"
+            )
+        return self.preprocessing
+
+    def _min_frames(self) -> int:
+        """The fewest frames a clip may have: one tubelet's, for a video Transformer."""
+        frontends = getattr(self.model, "frontends", {})
+        return frontends["video"].tubelet[0] if "video" in frontends else 1
 
     @torch.inference_mode()
     def generate(self, prompt: str, max_new_tokens: int = 50, **options) -> str:
@@ -212,7 +301,9 @@ class Pretrained(nn.Module):
 
     def _translation_preprocessing(self):
         if self.kind != "translation":
-            raise ZooError(f"this checkpoint does not translate (its task: {self.task}); use zoo predict or zoo generate")
+            raise ZooError(
+                f"this checkpoint does not translate (its task: {self.task}); use zoo predict or zoo generate"
+            )
         return self.preprocessing
 
     def _source_ids(self, texts: Sequence[str]) -> list[Tensor | None]:
@@ -237,7 +328,9 @@ class TruncationWarning(UserWarning):
     """Text ``index`` (from 1) had ``tokens`` tokens, more than the ``kept`` the model reads: it was cut."""
 
     def __init__(self, index: int, tokens: int, kept: int) -> None:
-        super().__init__(f"text {index} has {tokens} tokens; the model reads the first {kept} and translates only those")
+        super().__init__(
+            f"text {index} has {tokens} tokens; the model reads the first {kept} and translates only those"
+        )
         self.index, self.tokens, self.kept = index, tokens, kept
 
 
@@ -283,9 +376,7 @@ def _load_with_new_classifier(model: nn.Module, files: CheckpointFiles, num_clas
     return load_weights(model, files.state, reinit=(f"{classifier_name(model)}.",))
 
 
-def load(
-    name_or_path: str | Path, device: str | torch.device = "cpu", num_classes: int | None = None
-) -> Pretrained:
+def load(name_or_path: str | Path, device: str | torch.device = "cpu", num_classes: int | None = None) -> Pretrained:
     """A named checkpoint (see ``zoo list``), a checkpoint directory, or ``hf://owner/repo``
     -> a :class:`Pretrained` model in eval mode on ``device``.
 

@@ -15,7 +15,7 @@ def evaluate(pretrained: Pretrained, datamodule: L.LightningDataModule, precisio
     A text datamodule reads with the checkpoint's own tokenizer. Use the ``precision``
     recorded in the checkpoint's metrics to reproduce them exactly.
     """
-    if hasattr(datamodule, "preprocessing") and pretrained.preprocessing.kind == "text":
+    if hasattr(datamodule, "preprocessing") and pretrained.preprocessing.kind in ("text", "multimodal"):
         datamodule.preprocessing = pretrained.preprocessing
     task = task_for(pretrained)
     trainer = L.Trainer(
@@ -35,6 +35,7 @@ def task_for(pretrained: Pretrained) -> L.LightningModule:
     checkpoint recorded (``objective`` in config.yaml: e.g. an MAE's mask ratio), so the loss
     is the one its card reports."""
     from zoo.tasks import ClassificationTask, LanguageModelTask, MaskedAutoencoderTask, MaskedLMTask
+    from zoo.tasks.contrastive import ContrastiveTask
     from zoo.tasks.translation import TranslationTask
 
     objective = pretrained.config.get("objective", {})
@@ -45,6 +46,7 @@ def task_for(pretrained: Pretrained) -> L.LightningModule:
         "masked-lm": lambda: MaskedLMTask(pretrained.model, **objective),
         "masked-autoencoder": lambda: MaskedAutoencoderTask(pretrained.model, **objective),
         "translation": lambda: TranslationTask(pretrained.model, p.pad_id, p.bos_id, p.eos_id, **objective),
+        "contrastive": lambda: ContrastiveTask(pretrained.model, **objective),
     }
     if pretrained.kind not in tasks:
         raise ZooError(f"cannot evaluate a {pretrained.task} checkpoint")

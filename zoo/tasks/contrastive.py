@@ -68,6 +68,13 @@ class ContrastiveTask(StagedTask):
     def temperature(self) -> Tensor:
         return self.log_temperature.exp().clamp(min=0.01)
 
+    @property
+    def objective(self) -> dict:
+        """The loss's settings (the temperature as trained), recorded in the checkpoint so
+        ``zoo.pipeline.evaluate`` scores it alike and zero-shot probabilities use it."""
+        weights = {"audio_weight": self.weights[AUDIO], "text_weight": self.weights[TEXT]}
+        return {"temperature": round(float(self.temperature), 6), **weights}
+
     def configure_optimizers(self):
         extra = [self.log_temperature] if self.log_temperature.requires_grad else []
         return build_optimizers(self, self.layer_decay, extra)

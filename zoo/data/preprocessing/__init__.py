@@ -9,6 +9,7 @@ turns raw inputs into the model's input tensor:
 | image   | ``zoo.data.preprocessing.image`` | image files, PIL images, pixel arrays / tensors                 |
 | text    | ``zoo.data.preprocessing.text``  | strings                                                         |
 | audio   | ``zoo.data.preprocessing.audio`` | audio files, ``(waveform, sample_rate)`` pairs                  |
+| multimodal | ``zoo.data.preprocessing.multimodal`` | video files (frames and soundtrack), strings, audio   |
 
 Each kind lives in its own module, imported only when a checkpoint of that kind is loaded,
 so an image model never imports the audio or text libraries (soundfile, torchaudio,
@@ -32,6 +33,7 @@ KINDS = {
     "image": "zoo.data.preprocessing.image",
     "text": "zoo.data.preprocessing.text",
     "audio": "zoo.data.preprocessing.audio",
+    "multimodal": "zoo.data.preprocessing.multimodal",
 }  # each module has ``from_dict(args, files)``
 
 
