@@ -101,3 +101,60 @@ def test_a_missing_folder_or_csv_is_one_line(tmp_path, folder):
 def test_bad_options_fail_before_any_video_is_read(folder):
     with pytest.raises(ZooError, match=r"^num_frames must be at least 1, got 0$"):
         VideoCaptionFolder(folder, **(OPTIONS | {"num_frames": 0}))
+
+
+@pytest.fixture(scope="module")
+def moving_fashion_files(tmp_path_factory) -> Path:
+    """24 Moving Fashion test clips written as mp4 files with their captions, and a silent clip."""
+    from zoo.datasets.moving_fashion import write_files
+
+    root = write_files(tmp_path_factory.mktemp("mf") / "clips", "test", 24)
+    write_video(root / "clips" / "silent.mp4", moving_square(num_frames=8, height=32, width=32), fps=FPS)
+    with (root / "captions.csv").open("a") as f:
+        f.write("clips/silent.mp4,a white square slides right\n")
+    return root
+
+
+def test_a_folder_of_captioned_videos_trains_and_tests_a_contrastive_model(moving_fashion_files, tmp_path):
+    """One epoch of a micro VATT on the folder's clips: batches of K captions a clip, a silent
+    file kept for video and text, retrieval measured on the held-out files."""
+    import lightning as L
+
+    from tests.hub.test_multimodal_inference import micro_vatt
+    from zoo.data.video_captions import VideoCaptionDataModule
+    from zoo.hub.build import build
+    from zoo.tasks.contrastive import ContrastiveTask
+
+    data = VideoCaptionDataModule(moving_fashion_files, batch_size=8, val_fraction=0.2, test_fraction=0.4)
+    data.setup()
+    assert {k: len(v) for k, v in data.splits.items()} == {"val": 5, "test": 10, "train": 10}
+    batch = next(iter(data.train_dataloader()))
+    assert batch["video"].shape == (8, 3, 8, 32, 32) and batch["audio"].shape == (8, 24_000)
+    assert batch["text"].shape[:2] == (8, 2) and batch["text"].dtype == torch.int64
+    everything = data._collate([data.splits["train"].dataset[i] for i in range(25)])
+    assert everything["audio_present"].tolist() == [True] * 24 + [False]  # the silent file: video and text only
+    torch.manual_seed(0)
+    task = ContrastiveTask(build(micro_vatt(data.preprocessing.text.vocab_size)))
+    trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False, default_root_dir=tmp_path)  # fmt: skip
+    trainer.fit(task, datamodule=data)
+    tested = trainer.test(task, datamodule=data, verbose=False)[0]
+    assert {"test/t2v_r1", "test/v2t_r10", "test/a2v_median_rank"} <= set(tested)
+    assert task.chance["t2v"]["r1"] == pytest.approx(100 / 10)  # ranked among the 10 test files
+
+
+def test_given_split_folders_are_used_as_they_are(moving_fashion_files, tmp_path):
+    import shutil
+
+    from zoo.data.video_captions import VideoCaptionDataModule
+
+    for split in ("train", "val"):
+        shutil.copytree(moving_fashion_files, tmp_path / split)
+    data = VideoCaptionDataModule(tmp_path)
+    data.setup()
+    assert set(data.splits) == {"train", "val"} and len(data.splits["val"]) == 25
+    with pytest.raises(ZooError, match="has no test clips"):
+        data.test_dataloader()
+    shutil.rmtree(tmp_path / "val")
+    with pytest.raises(ZooError, match="give train/ and val/ folders"):
+        VideoCaptionDataModule(tmp_path).setup()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from zoo.commands.base import ArgumentParser
 
-COLUMNS = ("test/acc", "test/f1_macro", "test/ppl", "test/bleu")
+COLUMNS = ("test/acc", "test/f1_macro", "test/ppl", "test/bleu", "test/t2v_r10")  # t2v: text -> video recall at 10
 
 
 def main(argv: Sequence[str]) -> None:

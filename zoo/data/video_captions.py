@@ -1,9 +1,11 @@
-"""A user's captioned videos: a folder of video files and a CSV of their captions.
+"""A user's captioned videos: a folder of video files and a CSV of their captions, and the
+DataModule that trains a video + audio + text model on them (:class:`VideoCaptionDataModule`).
 
 Layout::
 
     DIR/captions.csv        header ``file,caption``; one caption a row, other columns ignored
     DIR/clips/dog.mp4       ``file`` is relative to DIR; a file on several rows has several captions
+    DIR/train/captions.csv, DIR/val/captions.csv[, DIR/test/captions.csv]   or given splits
 
 The CSV is read and checked when the dataset is made, so a missing file or an empty caption is
 named before training starts; the videos are decoded one example at a time (they are too big
@@ -18,9 +20,12 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import lightning as L
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset, Subset
 
+from zoo.data.preprocessing.multimodal import MultimodalPreprocessing
+from zoo.data.preprocessing.text import TextPreprocessing
 from zoo.data.video_io import check_clip_options, read_clip
 from zoo.errors import ZooError
 
@@ -120,3 +125,140 @@ def _checked_row(path: Path, root: Path, line: int, file: str | None, caption: s
     if not (root / file).is_file():
         raise ZooError(f"{path} line {line}: {file} is not in {root}; fix the name or add the video")
     return file, caption
+
+
+class VideoCaptionDataModule(L.LightningDataModule):
+    """A user's captioned videos for contrastive training (``zoo.tasks.contrastive``): batches of
+    ``video`` (B, 3, T, S, S) normalised, ``audio`` (B, S_a), ``audio_present`` (B,) and ``text``
+    (B, K, N) caption ids, K = ``num_captions`` (a clip with fewer repeats its own).
+
+    ``root`` holds ``captions.csv`` (``val_fraction`` and ``test_fraction`` of its files are
+    held out, by a seeded shuffle) or ``train/``, ``val/`` and optionally ``test/`` folders,
+    each with its own. The tokenizer is a byte-level BPE trained on the training captions, or a
+    checkpoint's (``tokenizer``: its folder or tokenizer.json, to go on training a zoo model).
+
+    Args:
+        root: the folder (see the layout in the module docstring).
+        num_frames, frame_size, seconds: the clips' shape, read from each file's start.
+        sample_rate: the soundtrack's rate in Hz.
+        num_captions: captions per clip in a batch (MIL-NCE's positives).
+        vocab_size, max_len: the tokenizer trained when ``tokenizer`` is None, and the longest caption.
+        tokenizer: a checkpoint folder or tokenizer.json to read captions with instead.
+        mean, std: the frames' normalisation.
+        val_fraction, test_fraction: the shares held out of a single ``captions.csv``.
+        batch_size, num_workers: the DataLoaders' (decoding runs in the workers).
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        num_frames: int = 8,
+        frame_size: int = 32,
+        seconds: float = 3.0,
+        sample_rate: int = 8000,
+        num_captions: int = 2,
+        vocab_size: int = 600,
+        max_len: int = 32,
+        tokenizer: str | None = None,
+        mean: float = 0.45,
+        std: float = 0.25,
+        val_fraction: float = 0.1,
+        test_fraction: float = 0.1,
+        batch_size: int = 32,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__()
+        if num_captions < 1:
+            raise ZooError(f"num_captions must be at least 1, got {num_captions}")
+        if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
+            raise ZooError(
+                f"val_fraction {val_fraction} and test_fraction {test_fraction} must leave clips to train on"
+            )
+        self.root, self.num_captions, self.tokenizer = Path(root), num_captions, tokenizer
+        self.clip = {"num_frames": num_frames, "frame_size": frame_size, "sample_rate": sample_rate, "seconds": seconds}
+        self.vocab_size, self.max_len, self.mean, self.std = vocab_size, max_len, mean, std
+        self.fractions = (val_fraction, test_fraction)
+        self.batch_size, self.num_workers = batch_size, num_workers
+        self.preprocessing: MultimodalPreprocessing | None = None  # a checkpoint's, when set before setup
+
+    @property
+    def description(self) -> str:
+        """One line on the data, for checkpoint cards."""
+        counts = ", ".join(f"{len(v):,} {k}" for k, v in getattr(self, "splits", {}).items())
+        return f"captioned videos in {self.root}" + (f" ({counts} clips)" if counts else "")
+
+    def setup(self, stage: str | None = None) -> None:
+        if hasattr(self, "splits"):
+            return
+        self.splits = self._splits()
+        if self.preprocessing is None:
+            captions = [c for i in range(len(self.splits["train"])) for c in _captions_of(self.splits["train"], i)]
+            text = TextPreprocessing.load_or_train(
+                self.tokenizer, captions, self.vocab_size, "encoder", True, self.max_len
+            )
+            c = self.clip
+            self.preprocessing = MultimodalPreprocessing(
+                text, c["num_frames"], c["frame_size"], c["seconds"], c["sample_rate"], self.mean, self.std
+            )
+
+    def _splits(self) -> dict[str, Dataset]:
+        """{split: dataset}: the given split folders, or one folder's files shuffled and cut."""
+        given = {s: self.root / s for s in ("train", "val", "test") if (self.root / s / "captions.csv").is_file()}
+        if given:
+            if not {"train", "val"} <= set(given):
+                raise ZooError(
+                    f"{self.root}: give train/ and val/ folders (each with captions.csv), or one captions.csv"
+                )
+            return {split: VideoCaptionFolder(folder, **self.clip) for split, folder in given.items()}
+        folder = VideoCaptionFolder(self.root, **self.clip)
+        order = torch.randperm(len(folder), generator=torch.Generator().manual_seed(0)).tolist()
+        n_val, n_test = (round(f * len(folder)) for f in self.fractions)
+        n_val = max(n_val, 1)  # validation picks the best checkpoint
+        if len(folder) - n_val - n_test < 2:
+            raise ZooError(f"{self.root}: {len(folder)} videos are too few to hold out val and test clips and train")
+        cuts = {"val": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}
+        return {split: Subset(folder, indices) for split, indices in cuts.items() if indices}
+
+    def _collate(self, examples: list[dict]) -> dict:
+        p = self.preprocessing
+        ids = []
+        for example in examples:
+            captions = (example["captions"] * self.num_captions)[: self.num_captions]  # repeat a clip's own
+            ids.append(p.text.collate(p.text.encode_batch(captions)))
+        longest = max(x.shape[1] for x in ids)
+        text = torch.stack([torch.nn.functional.pad(x, (0, longest - x.shape[1]), value=p.text.pad_id) for x in ids])
+        return {
+            "video": (torch.stack([e["video"] for e in examples]) - p.mean) / p.std,
+            "audio": torch.stack([e["audio"] for e in examples]),
+            "audio_present": torch.stack([e["audio_present"] for e in examples]),
+            "text": text,
+        }
+
+    def _loader(self, split: str, shuffle: bool = False) -> DataLoader:
+        if split not in self.splits:
+            raise ZooError(f"{self.root} has no {split} clips; give a {split}/ folder or a {split}_fraction")
+        return DataLoader(
+            self.splits[split],
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            collate_fn=self._collate,
+            drop_last=shuffle and len(self.splits[split]) > self.batch_size,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test")
+
+
+def _captions_of(dataset: Dataset, index: int) -> list[str]:
+    """An example's captions without decoding its video."""
+    if isinstance(dataset, Subset):
+        return dataset.dataset.captions[dataset.indices[index]]
+    return dataset.captions[index]
