@@ -91,18 +91,24 @@ class RestoreRNG(Callback):
     Lightning restores weights, optimiser, schedule and loop counters but not these, so a
     resumed run shuffled its later epochs differently from an uninterrupted one (measured:
     test loss 0.598937 against 0.596779 after the same 420 steps). With them restored, a
-    killed-and-resumed CPU run ends bit-identical to the uninterrupted run.
+    killed-and-resumed CPU run ends bit-identical to the uninterrupted run. NumPy's state is
+    stored as a tensor, so the checkpoint still loads with ``torch.load(weights_only=True)``
+    (as ``zoo test --ckpt_path`` loads it).
     """
 
     def state_dict(self) -> dict:
-        state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+        name, keys, position, has_gauss, gauss = np.random.get_state()
+        numpy = (name, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(gauss))
+        state = {"torch": torch.get_rng_state(), "numpy": numpy, "python": random.getstate()}
         if torch.cuda.is_available():
             state["cuda"] = torch.cuda.get_rng_state_all()
         return state
 
     def load_state_dict(self, state: dict) -> None:
         torch.set_rng_state(state["torch"])
-        np.random.set_state(state["numpy"])
+        name, keys, *rest = state["numpy"]
+        keys = keys.numpy() if isinstance(keys, torch.Tensor) else keys  # older checkpoints: the array itself
+        np.random.set_state((name, keys.astype(np.uint32), *rest))
         random.setstate(state["python"])
         if "cuda" in state and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
             torch.cuda.set_rng_state_all(state["cuda"])
@@ -223,17 +229,23 @@ class InitFromCheckpoint(Callback):
             modality's checkpoint); see :func:`zoo.hub.init.init_from_checkpoint`.
         new_head: the classifier keeps its fresh init (a new label set, or a checkpoint whose
             head is another task's, such as an LM head); False loads the head too.
+        branch: a modality: load that branch of a multimodal checkpoint (e.g. ``video``: its
+            video front-end and backbone, for a video classifier).
     """
 
-    def __init__(self, checkpoint: str, modules: list[str] | None = None, new_head: bool = True) -> None:
-        self.checkpoint, self.modules, self.new_head = checkpoint, modules, new_head
+    def __init__(
+        self, checkpoint: str, modules: list[str] | None = None, new_head: bool = True, branch: str | None = None
+    ) -> None:
+        self.checkpoint, self.modules, self.new_head, self.branch = checkpoint, modules, new_head, branch
         self.report: LoadReport | None = None
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         from zoo.hub.init import init_from_checkpoint
 
         if stage == "fit":
-            self.report = init_from_checkpoint(pl_module.model, self.checkpoint, self.modules, self.new_head)
+            self.report = init_from_checkpoint(
+                pl_module.model, self.checkpoint, self.modules, self.new_head, self.branch
+            )
             rank_zero_info(f"initialised from {self.checkpoint}: {self.report}")
 
     def metrics(self) -> dict:
