@@ -75,3 +75,29 @@ def test_two_process_ddp_computes_test_bleu_over_both_ranks_sentences(in_tmp):
     tested = single.trainer.test(single.model, datamodule=single.datamodule, ckpt_path=metrics["best_checkpoint"],
                                  weights_only=False, verbose=False)[0]  # fmt: skip
     assert metrics["test/bleu"] == pytest.approx(tested["test/bleu"], abs=1e-4)
+
+
+@pytest.mark.slow
+def test_two_process_ddp_trains_vatt_on_batches_without_audio_and_ranks_both_ranks_clips(in_tmp):
+    """Every training clip lacks its soundtrack, so the audio front-end gets no gradient from the
+    data: DDP must still run without find_unused_parameters. Test retrieval ranks the clips of
+    both ranks together: the same numbers as one process over the same clips."""
+    recipe = str(QUICK.parents[1] / "multimodal" / "vatt_tiny_moving_fashion_quick.yaml")
+    micro = ["--data.init_args.batch_size=16", "--trainer.max_epochs=1", "--trainer.limit_val_batches=1"]
+    ddp = ["--trainer.accelerator=cpu", "--trainer.devices=2", "--trainer.strategy=ddp"]
+    args = ["run", recipe, "--output", "out", *micro, *ddp, "--data.init_args.audio_missing=1.0"]
+    result = run_zoo([*args, "--trainer.limit_train_batches=2", f"--trainer.limit_test_batches={TEST_BATCHES}"], in_tmp)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((in_tmp / "out" / "metrics.json").read_text())
+    assert metrics["devices"] == 2 and metrics["steps"] == 2
+
+    single = build_cli(
+        ["--config", recipe, *micro, "--trainer.accelerator=cpu", "--trainer.devices=1",
+         f"--trainer.limit_test_batches={2 * TEST_BATCHES}"],
+        run=False,
+    )  # fmt: skip
+    tested = single.trainer.test(single.model, datamodule=single.datamodule, ckpt_path=metrics["best_checkpoint"],
+                                 weights_only=False, verbose=False)[0]  # fmt: skip
+    assert single.model.chance["t2v"]["r1"] == pytest.approx(100 / (2 * TEST_BATCHES * 16))  # 128 clips ranked
+    for name in ("test/t2v_r1", "test/t2v_median_rank", "test/v2t_r10", "test/a2v_r5", "test/zero_shot_acc"):
+        assert metrics[name] == pytest.approx(tested[name], abs=1e-4), name

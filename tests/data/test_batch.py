@@ -15,7 +15,7 @@ def test_the_model_input_is_the_one_input_field_whatever_else_the_batch_holds(na
 
 
 def test_no_input_field_or_two_are_one_line_errors():
-    with pytest.raises(ZooError, match=r"exactly one of the fields image, audio, input_ids; the batch has label"):
+    with pytest.raises(ZooError, match=r"exactly one of the fields image, audio, video, input_ids; the batch has label"):
         model_input({"label": torch.tensor([0])})
     with pytest.raises(ZooError, match=r"the batch has image, audio"):
         model_input({"image": torch.zeros(1, 1, 2, 2), "audio": torch.zeros(1, 4)})

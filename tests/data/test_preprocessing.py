@@ -41,8 +41,12 @@ def test_each_kind_is_rebuilt_from_its_config():
     assert preprocessing_from_dict(GREY.to_dict()).to_dict() == GREY.to_dict()
     audio = preprocessing_from_dict({"kind": "audio", "sample_rate": 8000, "max_seconds": 2.0})
     assert (audio.kind, audio.sample_rate, audio.max_samples) == ("audio", 8000, 16000)
-    with pytest.raises(ZooError, match="unknown preprocessing kind 'video'; this zoo knows: image, text, audio"):
-        preprocessing_from_dict({"kind": "video"})
+    video = {"kind": "video", "num_frames": 8, "frame_size": 32, "seconds": 3.0, "sample_rate": 8000}
+    assert preprocessing_from_dict(video).to_dict() == {**video, "mean": 0.0, "std": 1.0, "min_frames": 1}
+    with pytest.raises(ZooError, match="unknown preprocessing kind 'hologram'; this zoo knows: image, text, audio, video"):
+        preprocessing_from_dict({"kind": "hologram"})
+    with pytest.raises(ZooError, match="num_frames must be at least 1, got 0"):
+        preprocessing_from_dict({**video, "num_frames": 0})
     with pytest.raises(ZooError, match="checkpoint preprocessing .*unexpected keyword argument 'colour'"):
         preprocessing_from_dict({**GREY.to_dict(), "colour": True})
 

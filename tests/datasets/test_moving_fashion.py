@@ -102,7 +102,7 @@ def test_clips_written_as_files_read_back_as_the_model_saw_them(data, tmp_path):
     out = write_files(tmp_path / "clips", "test", 4)
     folder = VideoCaptionFolder(out, num_frames=8, frame_size=32, sample_rate=8000, seconds=3.0)
     assert folder.files == [f"clips/test_{i:04d}.mp4" for i in range(4)]
-    clips = data.preprocessing.clips([out / f for f in folder.files])
+    clips = data.preprocessing.video.clips([out / f for f in folder.files])
     for i in range(4):
         example, plan = data.splits["test"][i], data.splits["test"].plan(i)[0]
         assert folder.captions[i] == list(dict.fromkeys(plan.captions))

@@ -87,7 +87,7 @@ def gallery(tmp_path_factory):
 def test_the_checkpoint_reads_video_files_as_training_read_its_clips(checkpoint, gallery):
     model = load(checkpoint)
     assert model.task == "multimodal-contrastive" and model.preprocessing.kind == "multimodal"
-    clips = model.preprocessing.clips([gallery / "clip0.mp4", gallery / "clip2.mp4"])
+    clips = model.preprocessing.video.clips([gallery / "clip0.mp4", gallery / "clip2.mp4"])
     assert clips["video"].shape == (2, 3, 8, 32, 32) and clips["audio"].shape == (2, round(RATE * SECONDS))
     assert clips["audio_present"].tolist() == [True, False] and clips["audio"][1].abs().max() == 0
     ours = model.embed([gallery / "clip0.mp4"], "video")
@@ -198,3 +198,69 @@ def test_a_classifier_refuses_zero_shot_labels_and_embed(micro_checkpoint, tmp_p
         model.predict(["x.png"], labels=["a", "b"])
     with pytest.raises(ZooError, match="for video \\+ audio \\+ text models"):
         model.embed(["x.png"], "video")
+
+
+def video_folder(root, per_label: int = 6):
+    """``root/<left|right>/*.mp4``: a bright square moving left or right over noise, 8 frames."""
+    for label, sign in (("left", -1), ("right", 1)):
+        (root / label).mkdir(parents=True)
+        for i in range(per_label):
+            frames = clip_frames(100 + 10 * sign + i, 8)
+            write_video(root / label / f"{i}.mp4", frames if sign > 0 else frames[::-1].copy(), fps=8)
+    return root
+
+
+def twin_checkpoint(path, text: TextPreprocessing):
+    """An untrained micro CNN/LSTM twin exported as a contrastive checkpoint."""
+    heads = micro_vatt(text.vocab_size)["init_args"]["heads"]
+    config = part(
+        "zoo.models.multimodal.MultimodalEncoders",
+        encoders={
+            "video": part("zoo.baselines.video_cnn.R2Plus1DNet", num_classes=D, widths=[4, 8], depths=[1, 1]),
+            "audio": part("zoo.baselines.audio_cnn.LogMelResNet", num_classes=D, sample_rate=RATE, n_mels=16, widths=[4], depths=[1]),
+            "text": part("zoo.baselines.rnn.RNNClassifier", vocab_size=text.vocab_size, num_classes=D, embed_dim=8, hidden_size=8),
+        },
+        heads=heads,
+    )  # fmt: skip
+    preprocessing = MovingFashionDataModule.clip_preprocessing(text)
+    return export_checkpoint(path, build(config), config, LABEL_PHRASES, preprocessing, {}, "-", "-", task="multimodal-contrastive")
+
+
+def test_the_video_branch_fine_tunes_as_a_classifier_from_the_contrastive_weights(checkpoint, tmp_path):
+    """zoo finetune on video folders: the video front-end and backbone start as the checkpoint's,
+    the audio and text branches stay behind, and the result predicts video files."""
+    import zoo
+    from zoo.hub.init import branch_state
+
+    data = video_folder(tmp_path / "clips")
+    metrics = zoo.finetune(checkpoint, data, tmp_path / "tuned", epochs=1, min_steps=0, batch_size=4, precision="32-true")
+    assert metrics["reinitialised_tensors"] == ["head.fc.weight", "head.fc.bias"]
+    tuned = zoo.load(tmp_path / "tuned")
+    assert tuned.task == "video-classification" and tuned.labels == ["left", "right"]
+    assert tuned.preprocessing.min_frames == 2  # one tubelet of its front-end
+    assert tuned.predict([data / "left" / "0.mp4"], topk=2)[0]["label"] in ("left", "right")
+    fresh = build(tuned.config["model"])
+    state = branch_state(load(checkpoint).model.state_dict(), "video")
+    assert set(fresh.state_dict()) - set(state) == {"head.fc.weight", "head.fc.bias"}
+    assert not any(k.startswith(("frontends.", "heads.")) or "audio" in k or "text" in k for k in state)
+
+
+def test_the_cnn_twins_video_encoder_fine_tunes_as_a_classifier(checkpoint, tmp_path):
+    import zoo
+
+    text = load(checkpoint).preprocessing.text
+    base = twin_checkpoint(tmp_path / "twin", text)
+    data = video_folder(tmp_path / "clips", per_label=4)
+    metrics = zoo.finetune(base, data, tmp_path / "tuned", epochs=1, min_steps=0, batch_size=4, precision="32-true")
+    assert metrics["reinitialised_tensors"] == ["fc.weight", "fc.bias"]
+    tuned = zoo.load(tmp_path / "tuned")
+    assert tuned.config["model"]["class_path"] == "zoo.baselines.video_cnn.R2Plus1DNet" and tuned.model.num_classes == 2
+    assert tuned.preprocessing.min_frames == 1  # a CNN reads any number of frames
+
+
+def test_a_checkpoint_without_the_branch_says_which_it_has():
+    from zoo.errors import ZooError
+    from zoo.hub.init import branch_state
+
+    with pytest.raises(ZooError, match="has no video branch; its modalities: audio, text"):
+        branch_state({"frontends.audio.proj.weight": torch.zeros(1), "frontends.text.pos": torch.zeros(1)}, "video")

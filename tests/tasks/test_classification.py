@@ -77,5 +77,5 @@ def test_a_batch_without_its_label_or_input_is_a_one_line_error():
     task = ClassificationTask(nn.Identity(), num_classes=3)
     with pytest.raises(ZooError, match="classification needs the batch field 'label'; the batch has image"):
         task.training_step({"image": torch.zeros(2, 3)}, 0)
-    with pytest.raises(ZooError, match="exactly one of the fields image, audio, input_ids; the batch has text, label"):
+    with pytest.raises(ZooError, match="exactly one of the fields image, audio, video, input_ids; the batch has text, label"):
         task.training_step({"text": torch.zeros(2, 3), "label": torch.zeros(2, dtype=torch.long)}, 0)

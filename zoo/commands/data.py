@@ -20,11 +20,16 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--output", help="files: the new folder to write them to")
     parser.add_argument("--count", type=int, default=20, help="files: how many examples")
     parser.add_argument("--split", default="test", help="files: the split they come from")
+    parser.add_argument(
+        "--layout",
+        default="captions",
+        help="files: 'captions' (clips/ and captions.csv) or 'labels' (a folder a label)",
+    )
     args = parser.parse_args(argv)
     if args.action == "files":
         if not args.output:
             parser.error("zoo data files needs --output DIR")
-        path = write_files(args.name, args.output, args.count, args.split)
+        path = write_files(args.name, args.output, args.count, args.split, args.layout)
         print(f"wrote {args.count} {args.name} {args.split} examples to {path}")
         return
     path = prepare(args.name, args.source)

@@ -39,7 +39,7 @@ def main(argv: Sequence[str]) -> None:
 
 def gallery_files(folder: Path) -> list[Path]:
     """The video files under ``folder``, sorted; a ZooError when there are none."""
-    from zoo.data.preprocessing.multimodal import VIDEO_SUFFIXES, is_video_file
+    from zoo.data.preprocessing.video import VIDEO_SUFFIXES, is_video_file
 
     if not folder.is_dir():
         raise ZooError(f"{folder}: no such folder; give the folder of video files to rank")

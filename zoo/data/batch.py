@@ -5,6 +5,7 @@
 | image classification   | ``image`` (B, C, H, W) float, ``label`` (B,) int64                |
 | text classification    | ``input_ids`` (B, N) int64 right-padded, ``label`` (B,)           |
 | audio classification   | ``audio`` (B, T) float zero-padded, ``label`` (B,)                |
+| video classification   | ``video`` (B, C, T, H, W) float, ``label`` (B,)                   |
 | causal language model  | ``input_ids`` (B, N), ``target_ids`` (B, N) (``IGNORE``: no loss) |
 | masked language model  | ``input_ids`` (B, N) right-padded (the task chooses the masks)    |
 | translation            | ``source_ids`` (B, S), ``target_ids`` (B, T): BOS y EOS, padded   |
@@ -36,7 +37,7 @@ INPUT_IDS = "input_ids"
 LABEL = "label"
 TARGET_IDS = "target_ids"
 SOURCE_IDS = "source_ids"  # a translation's source sentence
-INPUTS = (IMAGE, AUDIO, INPUT_IDS)  # what a unimodal model reads: exactly one per batch
+INPUTS = (IMAGE, AUDIO, VIDEO, INPUT_IDS)  # what a unimodal model reads: exactly one per batch
 IGNORE = -100  # cross-entropy's ignore_index: a target that carries no loss
 
 Batch = Mapping[str, Tensor]
@@ -52,7 +53,7 @@ def present(batch: Batch, modality: str) -> Tensor:
 
 
 def model_input(batch: Batch) -> Tensor:
-    """The one input field of a unimodal batch (``image``, ``audio`` or ``input_ids``)."""
+    """The one input field of a unimodal batch (``image``, ``audio``, ``video`` or ``input_ids``)."""
     present = [name for name in INPUTS if name in batch]
     if len(present) != 1:
         raise ZooError(

@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from zoo.data.preprocessing.multimodal import MultimodalPreprocessing
 from zoo.data.preprocessing.text import TextPreprocessing
+from zoo.data.preprocessing.video import VideoPreprocessing
 from zoo.data.video_io import check_clip_options, read_clip
 from zoo.errors import ZooError
 
@@ -196,9 +197,8 @@ class VideoCaptionDataModule(L.LightningDataModule):
             text = TextPreprocessing.load_or_train(
                 self.tokenizer, captions, self.vocab_size, "encoder", True, self.max_len
             )
-            c = self.clip
             self.preprocessing = MultimodalPreprocessing(
-                text, c["num_frames"], c["frame_size"], c["seconds"], c["sample_rate"], self.mean, self.std
+                VideoPreprocessing(**self.clip, mean=self.mean, std=self.std), text
             )
 
     def _splits(self) -> dict[str, Dataset]:
@@ -228,7 +228,7 @@ class VideoCaptionDataModule(L.LightningDataModule):
         longest = max(x.shape[1] for x in ids)
         text = torch.stack([torch.nn.functional.pad(x, (0, longest - x.shape[1]), value=p.text.pad_id) for x in ids])
         return {
-            "video": (torch.stack([e["video"] for e in examples]) - p.mean) / p.std,
+            "video": (torch.stack([e["video"] for e in examples]) - p.video.mean) / p.video.std,
             "audio": torch.stack([e["audio"] for e in examples]),
             "audio_present": torch.stack([e["audio_present"] for e in examples]),
             "text": text,

@@ -85,10 +85,11 @@ def prepare(name: str, source: str | Path | None = None) -> Path:
     return rows[name].load().prepare(Path(source) if source else None)
 
 
-def write_files(name: str, output: str | Path, count: int = 20, split: str = "test") -> Path:
+def write_files(name: str, output: str | Path, count: int = 20, split: str = "test", layout: str = "captions") -> Path:
     """``zoo data files NAME --output DIR``: write ``count`` examples of dataset ``name``'s
-    ``split`` as ordinary files (for a video dataset: video files and a captions CSV), to try
-    the commands on or to copy the layout of for custom data."""
+    ``split`` as ordinary files (for a video dataset: video files and a captions CSV, or a
+    folder a label with ``layout="labels"``), to try the commands on or to copy the layout of
+    for custom data."""
     rows = {row.name: row for row in DATASETS}
     if name not in rows:
         raise ZooError(f"unknown dataset {name!r}; choose one of: {', '.join(rows)}")
@@ -96,7 +97,7 @@ def write_files(name: str, output: str | Path, count: int = 20, split: str = "te
     if not hasattr(module, "write_files"):
         writers = [row.name for row in DATASETS if hasattr(row.load(), "write_files")]
         raise ZooError(f"{name} is not written as files; these are: {', '.join(writers)}")
-    return module.write_files(Path(output), split, count)
+    return module.write_files(Path(output), split, count, layout=layout)
 
 
 def for_checkpoint(data: str | None, task: str) -> Dataset | None:

@@ -42,6 +42,7 @@ from torch.utils.data import DataLoader, Dataset
 from zoo.data.cache import data_home
 from zoo.data.preprocessing.multimodal import MultimodalPreprocessing
 from zoo.data.preprocessing.text import TextPreprocessing
+from zoo.data.preprocessing.video import VideoPreprocessing
 from zoo.data.video_io import write_video
 from zoo.datasets import fashion_mnist
 from zoo.datasets.moving_fashion_render import (
@@ -316,9 +317,8 @@ class MovingFashionDataModule(L.LightningDataModule):
         they were read in training; its zero-shot prompts are the held-out test ones."""
         spec = cls.spec
         prompts = [p.replace("a {g}", "{}") for p in PROMPTS["test"]]
-        return MultimodalPreprocessing(
-            text, spec.num_frames, spec.frame_size, spec.seconds, SAMPLE_RATE, VIDEO_MEAN, VIDEO_STD, prompts
-        )
+        video = VideoPreprocessing(spec.num_frames, spec.frame_size, spec.seconds, SAMPLE_RATE, VIDEO_MEAN, VIDEO_STD)
+        return MultimodalPreprocessing(video, text, prompts)
 
     def class_prompt_ids(self) -> Tensor:
         """(C, M, N) ids of each class's M zero-shot prompts ("a video of a sneaker"), padded; the
@@ -355,12 +355,21 @@ def held_out(task: str, preprocessing: MultimodalPreprocessing, variant: str) ->
     return data
 
 
-def write_files(out: Path, split: str = "test", count: int = 20, variant: str = "embedded") -> Path:
-    """Write the first ``count`` clips of ``split`` as ordinary files, in the layout of a user's
-    captioned videos (:class:`zoo.data.video_captions.VideoCaptionFolder`): ``out/clips/*.mp4``
-    (MPEG-4 video at 8/3 frames per second, the speech as AAC) and ``out/captions.csv``
-    (``file,caption,label``, a row per caption; ``label`` the garment first seen, or empty for
-    two garments). What ``zoo predict`` and ``zoo retrieve`` read, and a template for custom data."""
+def write_files(
+    out: Path, split: str = "test", count: int = 20, variant: str = "embedded", layout: str = "captions"
+) -> Path:
+    """Write the first ``count`` clips of ``split`` as ordinary files (MPEG-4 video at 8/3 frames
+    per second, the speech as AAC), in the layout of a user's videos: what ``zoo predict``,
+    ``zoo retrieve`` and ``zoo finetune`` read, and a template for custom data.
+
+    Layouts: ``captions`` (:class:`zoo.data.video_captions.VideoCaptionFolder`):
+    ``out/clips/*.mp4`` and ``out/captions.csv`` (``file,caption,label``, a row per caption;
+    ``label`` the garment, or empty for two garments); ``labels``
+    (:class:`zoo.data.video_folder.VideoFolderDataModule`): ``out/<garment>/*.mp4``, the first
+    ``count`` clips of one garment only.
+    """
+    if layout not in ("captions", "labels"):
+        raise ZooError(f"layout must be 'captions' or 'labels', got {layout!r}")
     if count < 1:
         raise ZooError(f"count must be at least 1, got {count}")
     if split not in SPLIT_SEEDS:
@@ -370,22 +379,29 @@ def write_files(out: Path, split: str = "test", count: int = 20, variant: str = 
     data = MovingFashionDataModule(variant=variant)
     data.setup()
     clips = data.splits[split]
-    count = min(count, len(clips))
     partial = out.with_name(f".{out.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
-    (partial / "clips").mkdir(parents=True)
-    rows = []
-    for i in range(count):
+    partial.mkdir(parents=True)
+    rows, written, i = [], 0, 0
+    fps = Fraction(clips.spec.num_frames) / Fraction(clips.spec.seconds)
+    while written < count and i < len(clips):
         plan, rng = clips.plan(i)
+        i += 1
+        single = len(plan.garments) == 1
+        if layout == "labels" and not single:
+            continue
         frames = render_frames(plan, clips.images, clips.backgrounds, clips.spec)  # (T, S, S, 3) uint8
         audio = soundtrack(rng, plan, clips.bank, clips.spec, SAMPLE_RATE)  # as __getitem__ draws it
-        name = f"clips/{split}_{i:04d}.mp4"
-        fps = Fraction(clips.spec.num_frames) / Fraction(clips.spec.seconds)
+        folder = GARMENT_WORDS[plan.garments[0].label][0] if layout == "labels" else "clips"
+        name = f"{folder}/{split}_{i - 1:04d}.mp4"
+        (partial / folder).mkdir(exist_ok=True)
         write_video(partial / name, frames, fps=fps, audio=audio[None].astype(np.float32), sample_rate=SAMPLE_RATE)
-        label = LABEL_PHRASES[plan.garments[0].label] if len(plan.garments) == 1 else ""
+        label = LABEL_PHRASES[plan.garments[0].label] if single else ""
         rows += [(name, caption, label) for caption in dict.fromkeys(plan.captions)]  # two alike: one row
-    with (partial / "captions.csv").open("w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows([("file", "caption", "label"), *rows])
+        written += 1
+    if layout == "captions":
+        with (partial / "captions.csv").open("w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows([("file", "caption", "label"), *rows])
     partial.rename(out)
     return out
 

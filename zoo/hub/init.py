@@ -9,7 +9,8 @@ Recipes name it through the callback :class:`zoo.callbacks.InitFromCheckpoint`::
 
 ``modules: [backbone]`` takes only the shared Transformer from a checkpoint of another
 modality (an image ViT's backbone for an audio model, as AST starts from ImageNet), the
-front-end and head keeping their fresh init.
+front-end and head keeping their fresh init. ``branch: video`` takes one modality's branch of
+a multimodal checkpoint (its front-end and the backbone that reads it) as a unimodal model's.
 """
 
 from __future__ import annotations
@@ -25,9 +26,16 @@ from zoo.hub.registry import resolve
 
 
 def init_from_checkpoint(
-    model: nn.Module, name_or_path: str, modules: Sequence[str] | None = None, new_head: bool = True
+    model: nn.Module,
+    name_or_path: str,
+    modules: Sequence[str] | None = None,
+    new_head: bool = True,
+    branch: str | None = None,
 ) -> LoadReport:
     """Load a checkpoint's weights into ``model``.
+
+    With ``branch`` (a modality), the checkpoint is a multimodal model's and only that
+    modality's branch loads, renamed as a unimodal model's (:func:`branch_state`).
 
     Without ``modules``, everything but a classifier's task head (:func:`task_head`, e.g.
     ``head``, which keeps its fresh init whatever the checkpoint holds there: an LM head) must
@@ -36,7 +44,8 @@ def init_from_checkpoint(
     and every other submodule keeps its fresh init. The report names what was re-initialised.
     """
     path, sha256 = resolve(name_or_path)
-    state = longer_contexts(model, read_checkpoint(path, sha256).state)
+    state = read_checkpoint(path, sha256).state
+    state = longer_contexts(model, branch_state(state, branch) if branch else state)
     if modules is not None:
         if not modules:
             raise ZooError("modules is empty; name the submodules to load (e.g. [backbone]) or leave it out")
@@ -51,6 +60,29 @@ def init_from_checkpoint(
         return load_weights(model, state, tuple(f"{name}." for name in sorted(children - set(modules))))
     reinit = (f"{task_head(model)}.",) if new_head and is_classifier(model) else ()
     return load_weights(model, state, reinit)
+
+
+def branch_state(state: dict[str, Tensor], modality: str) -> dict[str, Tensor]:
+    """A multimodal checkpoint's tensors for one modality, named as a unimodal model's: a
+    ``MultimodalModel``'s front-end (``frontends.<m>.*`` -> ``frontend.*``) and the backbone
+    that reads it (``backbone.*`` when shared, ``backbone.<m>.*`` -> ``backbone.*`` when not);
+    a ``MultimodalEncoders``' encoder (``encoders.<m>.*`` -> ``*``, e.g. a video CNN)."""
+    renames = (f"frontends.{modality}.", "frontend."), (f"encoders.{modality}.", "")
+    own = f"backbone.{modality}."
+    specific = any(k.startswith(own) for k in state)
+    out = {}
+    for key, value in state.items():
+        for old, new in renames:
+            if key.startswith(old):
+                out[new + key.removeprefix(old)] = value
+        if specific and key.startswith(own):
+            out["backbone." + key.removeprefix(own)] = value
+        elif not specific and key.startswith("backbone."):
+            out[key] = value
+    if not any(k.startswith(tuple(old for old, _ in renames)) for k in state):
+        modalities = sorted({k.split(".")[1] for k in state if k.startswith(("frontends.", "encoders."))})
+        raise ZooError(f"the checkpoint has no {modality} branch; its modalities: {', '.join(modalities) or 'none'}")
+    return out
 
 
 def longer_contexts(model: nn.Module, state: dict[str, Tensor]) -> dict[str, Tensor]:

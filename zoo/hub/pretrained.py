@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from zoo.contracts import classifier_name, is_classifier
 from zoo.data.preprocessing import Preprocessing, preprocessing_from_dict
+from zoo.data.preprocessing.fitting import fitted_to
 from zoo.errors import ZooError
 from zoo.hub.build import build
 from zoo.hub.checkpoint import CheckpointFiles, LoadReport, load_weights, read_checkpoint
@@ -126,7 +127,7 @@ class Pretrained(nn.Module):
         chunks: list[dict[str, Tensor]] = []
         for start in range(0, len(inputs), batch_size):
             chunk = list(inputs[start : start + batch_size])
-            x = p.load(chunk, modality, first=start + 1, min_frames=self._min_frames()).to(device)
+            x = p.load(chunk, modality, first=start + 1).to(device)
             chunks.append({space: F.normalize(e.float(), dim=-1) for space, e in self.model.embed(modality, x).items()})
         if not chunks:
             raise ZooError(f"no {modality} inputs to embed")
@@ -162,7 +163,7 @@ class Pretrained(nn.Module):
         (cosine similarity). A caption is matched in the video-text space (text -> video); a
         sound (an audio file, or a video file's soundtrack) in the video-audio space (audio -> video)."""
         from zoo.data.preprocessing.audio import AUDIO_SUFFIXES
-        from zoo.data.preprocessing.multimodal import is_video_file
+        from zoo.data.preprocessing.video import is_video_file
 
         if not gallery:
             raise ZooError("the gallery holds no video files to rank")
@@ -180,11 +181,6 @@ class Pretrained(nn.Module):
                 f"this checkpoint is a {self.task} model; embed, zero_shot and retrieve are for video + audio + text models"
             )
         return self.preprocessing
-
-    def _min_frames(self) -> int:
-        """The fewest frames a clip may have: one tubelet's, for a video Transformer."""
-        frontends = getattr(self.model, "frontends", {})
-        return frontends["video"].tubelet[0] if "video" in frontends else 1
 
     @torch.inference_mode()
     def generate(self, prompt: str, max_new_tokens: int = 50, **options) -> str:
@@ -363,7 +359,7 @@ def from_files(files: CheckpointFiles, num_classes: int | None = None) -> Pretra
         if labels and is_classifier(model) and model.num_classes != len(labels):
             model.reset_classifier(len(labels))  # e.g. a fine-tuned checkpoint on its base model's section
         report = load_weights(model, files.state)
-    preprocessing = preprocessing_from_dict(config["preprocessing"], files.extra)
+    preprocessing = fitted_to(model, preprocessing_from_dict(config["preprocessing"], files.extra))
     return Pretrained(model, labels, preprocessing, config, files.metrics, files.card, report).eval()
 
 

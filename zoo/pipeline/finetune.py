@@ -7,6 +7,10 @@ texts), the freeze strategy as a callback and trainer settings. :func:`finetune`
 through :func:`zoo.pipeline.run.run`, the path every recipe takes; the resolved recipe is
 saved as ``<workdir>/recipe.yaml`` and ``zoo run`` can run it again.
 
+A video + audio + text (contrastive) checkpoint becomes a video classifier: its video
+front-end, the backbone that reads it (or its video CNN) and a new classifier, trained on
+video folders ``DIR/<label>/*.mp4``.
+
 A translation checkpoint fine-tunes whole on the user's ``source<TAB>target`` pairs, read
 with its own tokenizer (``zoo.pipeline.finetune_translation``).
 
@@ -39,14 +43,17 @@ from zoo.pipeline.finetune_translation import translation_recipe
 from zoo.pipeline.run import run
 from zoo.precision import AUTO
 
-READERS = ("image", "audio", "text")  # the preprocessing kinds whose data zoo finetune reads
-BASE_KINDS = ("classification", "masked-lm", "masked-autoencoder", "causal-lm")  # the checkpoints zoo finetune starts from
+READERS = ("image", "audio", "text", "video", "multimodal")  # the preprocessing kinds whose data zoo finetune reads
+# the checkpoints zoo finetune starts from; a contrastive (video + audio + text) one gives its video branch
+BASE_KINDS = ("classification", "masked-lm", "masked-autoencoder", "causal-lm", "contrastive")
 CLASSIFIER_HEAD = "zoo.heads.classifier.ClassifierHead"
 UNIMODAL = "zoo.models.unimodal.UnimodalModel"  # what a causal LM's classifier is built as
 DATA_MODULES = {
     "image": "zoo.data.image_folder.ImageFolderDataModule",
     "audio": "zoo.data.audio_folder.AudioFolderDataModule",
     "text": "zoo.data.text_files.TextFileDataModule",
+    "video": "zoo.data.video_folder.VideoFolderDataModule",
+    "multimodal": "zoo.data.video_folder.VideoFolderDataModule",  # a contrastive model's video branch
 }
 
 
@@ -183,9 +190,12 @@ def finetune_recipe(
         raise ZooError(f"{folder} is a {pretrained.task} model: it has no classifier to keep (new_head=False)")
     data_args = _data_args(kind, pretrained, folder, data, settings)
     found = _labels_of(kind, data_args)
-    labels, keep_head, line = _choose_head(found, pretrained.labels, settings.new_head)
+    known = pretrained.labels if pretrained.kind == "classification" else []  # a zero-shot model's labels have no head
+    labels, keep_head, line = _choose_head(found, known, settings.new_head)
     data_args["classes"] = labels
-    callbacks = training_callbacks(settings, folder, {"monitor": "val/acc", "mode": "max"}, new_head=not keep_head)
+    branch = "video" if pretrained.kind == "contrastive" else None
+    monitor = {"monitor": "val/acc", "mode": "max"}
+    callbacks = training_callbacks(settings, folder, monitor, new_head=not keep_head, branch=branch)
     recipe = {
         "seed_everything": settings.seed,
         "trainer": {**trainer_settings(settings), "callbacks": callbacks},
@@ -214,12 +224,28 @@ def classifier_config(pretrained: Pretrained, num_classes: int) -> dict:
     model = pretrained.config["model"]
     if pretrained.kind == "classification":
         return model
+    if pretrained.kind == "contrastive":
+        return video_branch_config(pretrained, num_classes)
     head = model["init_args"]["head"]["init_args"]
     pool = "cls" if pretrained.model.frontend.num_prefix_tokens else "mean"
     args = {"embed_dim": head["embed_dim"], "num_classes": num_classes, "pool": pool, "drop": 0.1}
     class_path = UNIMODAL if pretrained.kind == "causal-lm" else model["class_path"]
     head_config = {"class_path": CLASSIFIER_HEAD, "init_args": args}
     return {"class_path": class_path, "init_args": {**model["init_args"], "head": head_config}}
+
+
+def video_branch_config(pretrained: Pretrained, num_classes: int) -> dict:
+    """A contrastive model's video branch as a classifier's config: a ``UnimodalModel`` of its
+    video front-end, the backbone that reads it and a ``ClassifierHead`` on the [AGG] token; for
+    the CNN twin (``MultimodalEncoders``), its video encoder with ``num_classes`` outputs."""
+    args = pretrained.config["model"]["init_args"]
+    if "encoders" in args:
+        video = args["encoders"]["video"]
+        return {**video, "init_args": {**video["init_args"], "num_classes": num_classes}}
+    backbone = args["backbone"] if "class_path" in args["backbone"] else args["backbone"]["video"]
+    width = pretrained.model.backbone_for("video").embed_dim
+    head = {"class_path": CLASSIFIER_HEAD, "init_args": {"embed_dim": width, "num_classes": num_classes, "pool": "cls", "drop": 0.1}}
+    return {"class_path": UNIMODAL, "init_args": {"frontend": args["frontends"]["video"], "backbone": backbone, "head": head}}
 
 
 def with_context(model: dict, max_len: int | None) -> dict:
@@ -244,6 +270,8 @@ def _data_args(kind: str, pretrained: Pretrained, folder: Path, data: str | Path
         max_len = settings.max_len or pretrained.preprocessing.max_len
         columns = {"text_column": settings.text_column, "label_column": settings.label_column}
         return {**args, **columns, "tokenizer": str(folder), "max_len": max_len}
+    if kind == "multimodal":  # a contrastive model's video branch reads the clips alone
+        return {**args, "preprocessing": pretrained.preprocessing.video.to_dict()}
     return {**args, "preprocessing": pretrained.preprocessing.to_dict()}
 
 

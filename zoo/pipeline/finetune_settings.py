@@ -88,11 +88,13 @@ def trainer_settings(settings: FinetuneSettings) -> dict:
     }  # fmt: skip
 
 
-def training_callbacks(settings: FinetuneSettings, folder: Path, monitor: dict, new_head: bool) -> list[dict]:
+def training_callbacks(
+    settings: FinetuneSettings, folder: Path, monitor: dict, new_head: bool, branch: str | None = None
+) -> list[dict]:
     """The callbacks of a fine-tune from checkpoint ``folder``: checkpointing by ``monitor``
     (``{"monitor": ..., "mode": ...}``) or the last epoch (``select``), the progress bar, the
-    checkpoint's weights (a fresh classifier with ``new_head``), the freeze strategy, the
-    minimum steps and early stopping by ``monitor``."""
+    checkpoint's weights (a fresh classifier with ``new_head``; a multimodal checkpoint's
+    ``branch`` alone), the freeze strategy, the minimum steps and early stopping by ``monitor``."""
     callbacks = [
         {
             "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
@@ -103,7 +105,10 @@ def training_callbacks(settings: FinetuneSettings, folder: Path, monitor: dict, 
             ),
         },
         {"class_path": "lightning.pytorch.callbacks.RichProgressBar"},
-        {"class_path": "zoo.callbacks.InitFromCheckpoint", "init_args": {"checkpoint": str(folder), "new_head": new_head}},
+        {
+            "class_path": "zoo.callbacks.InitFromCheckpoint",
+            "init_args": {"checkpoint": str(folder), "new_head": new_head, **({"branch": branch} if branch else {})},
+        },
         *_freeze_callbacks(settings.freeze),
     ]
     if settings.min_steps:

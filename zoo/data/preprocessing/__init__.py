@@ -9,7 +9,8 @@ turns raw inputs into the model's input tensor:
 | image   | ``zoo.data.preprocessing.image`` | image files, PIL images, pixel arrays / tensors                 |
 | text    | ``zoo.data.preprocessing.text``  | strings                                                         |
 | audio   | ``zoo.data.preprocessing.audio`` | audio files, ``(waveform, sample_rate)`` pairs                  |
-| multimodal | ``zoo.data.preprocessing.multimodal`` | video files (frames and soundtrack), strings, audio   |
+| video   | ``zoo.data.preprocessing.video`` | video files (frames, and soundtracks)                           |
+| multimodal | ``zoo.data.preprocessing.multimodal`` | video files, sounds and strings, each to its modality  |
 
 Each kind lives in its own module, imported only when a checkpoint of that kind is loaded,
 so an image model never imports the audio or text libraries (soundfile, torchaudio,
@@ -33,6 +34,7 @@ KINDS = {
     "image": "zoo.data.preprocessing.image",
     "text": "zoo.data.preprocessing.text",
     "audio": "zoo.data.preprocessing.audio",
+    "video": "zoo.data.preprocessing.video",
     "multimodal": "zoo.data.preprocessing.multimodal",
 }  # each module has ``from_dict(args, files)``
 
