@@ -61,6 +61,7 @@ DATASETS = (
     Dataset("tuxpaint-audio", "zoo.datasets.tuxpaint_audio", True),
     Dataset("bible-en-es", "zoo.datasets.bible_en_es", True),
     Dataset("moving-fashion", "zoo.datasets.moving_fashion", True),
+    Dataset("tuxpaint-stamps", "zoo.datasets.tuxpaint_stamps", True),
 )
 
 
