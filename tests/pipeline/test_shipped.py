@@ -54,6 +54,9 @@ def test_reproduces_its_metric_on_the_embedded_test_data(entry):
         # Jonah's 45 verses, 2026-12-03: 18.09 against bf16's 17.83 (Transformer), 12.77 against
         # 13.50 (LSTM). Check it to 1.5 BLEU.
         allowed = 1.5
+    if name == "test/t2v_r10":  # a recall in %: one of Moving Fashion's 2,000 test captions is 0.05
+        # fp32 on the 1,000 test clips, 2026-12-04: 7.25 against bf16's 7.10 (3 captions). Check it to 0.5.
+        allowed = 0.06 if precision == entry.metrics["precision"] else 0.5
     assert measured[name] == pytest.approx(expected, abs=allowed)
 
 

@@ -42,8 +42,8 @@ commands:
   translate NAME_OR_DIR TEXT... | --input FILE [--output FILE] [--alignment MAP.png]
                                               translate sentences, or a file a line each
   finetune NAME_OR_DIR --data PATH --output OUT [--epochs N] [--freeze none|backbone|gradual] [--new-head]
-                                              fine-tune a classifier on image or audio folders, CSV/JSONL texts,
-                                              or a translation model on TSV sentence pairs
+                                              fine-tune a classifier on image, audio or video folders, CSV/JSONL
+                                              texts, or a translation model on TSV sentence pairs
   data prepare NAME [--source DIR]            prepare a full dataset (names: {datasets})
   data files moving-fashion --output DIR      write test clips as mp4 files and a captions CSV
 

@@ -26,7 +26,8 @@ def main(argv: Sequence[str]) -> dict:
     parser.add_argument(
         "--data",
         required=True,
-        help="images: DIR/<label>/*.png or DIR/train|val/<label>/; audio: DIR/<label>/*.wav; text: FILE.csv; "
+        help="images: DIR/<label>/*.png or DIR/train|val/<label>/; audio: DIR/<label>/*.wav; video (a video + "
+        "audio + text model's video branch): DIR/<label>/*.mp4; text: FILE.csv; "
         "translation: FILE.tsv of source<TAB>target lines, or DIR/train.tsv, val.tsv",
     )
     parser.add_argument("--output", required=True, help="where the fine-tuned zoo checkpoint goes")

@@ -25,8 +25,10 @@ class Pretrained(nn.Module):
     """A model with what it needs at inference: ``labels`` and ``preprocessing``.
 
     ``forward`` is the model's own (inputs -> (B, num_classes) logits, or (B, N, V) for a
-    language model); ``predict`` takes files (images, audio) or strings (text), ``generate``
-    continues a prompt and ``translate`` translates sentences. ``model`` is the bare network, e.g. to fine-tune.
+    language model); ``predict`` takes files (images, audio, video) or strings (text), ``generate``
+    continues a prompt and ``translate`` translates sentences; a video + audio + text model
+    embeds any modality (``embed``), classifies clips zero-shot (``zero_shot``) and ranks them by
+    a caption or a sound (``retrieve``). ``model`` is the bare network, e.g. to fine-tune.
 
     Attributes:
         model: the network built from the checkpoint's config.
