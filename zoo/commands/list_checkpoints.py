@@ -27,4 +27,4 @@ def main(argv: Sequence[str]) -> None:
     for entry in list_models(extra_index=args.index):
         scores = [f"{entry.metrics[k]:.4f}" if k in entry.metrics else "-" for k in COLUMNS]
         table.add_row(entry.name, entry.task, *scores, entry.location if "://" in entry.location else "shipped")
-    Console(width=max(Console().width, 124)).print(table)  # pipes get 80 columns: too narrow
+    Console(width=max(Console().width, 140)).print(table)  # pipes get 80 columns: too narrow
