@@ -24,6 +24,7 @@ import zoo
 import zoo.baselines
 import zoo.models
 from zoo.baselines.seq2seq import Attention
+from zoo.baselines.video_cnn import Conv2Plus1D
 from zoo.contracts import (
     AutoregressiveModel,
     FrontEnd,
@@ -218,7 +219,7 @@ TRANSFORMERS = [name for name in NAMES if issubclass(resolve_class(CASES[name].c
 PADDED = [name for name in NAMES if CASES[name].padding]
 
 
-PARTS = {Attention}  # the LSTM decoder's attention, not a model
+PARTS = {Attention, Conv2Plus1D}  # the LSTM decoder's attention, the video CNN's convolution: not models
 
 
 def model_classes() -> set[type]:
