@@ -30,6 +30,12 @@ TWINS = {
     "ast_tiny_spoken_language_from_vit.yaml": (["cnn_spoken_language.yaml"], SAME_EPOCHS),
     "transformer_tiny_bible_en_es.yaml": (["lstm_attention_bible_en_es.yaml"], SAME_EPOCHS),
     "transformer_tiny_bible_en_es_quick.yaml": (["lstm_attention_bible_en_es_quick.yaml"], SAME_EPOCHS),
+    "vatt_tiny_moving_fashion_quick.yaml": (
+        ["cnn_lstm_moving_fashion_quick.yaml", "vatt_tiny_specific_moving_fashion_quick.yaml"],
+        SAME_EPOCHS,
+    ),
+    "vatt_tiny_specific_moving_fashion_quick.yaml": (["cnn_lstm_moving_fashion_quick.yaml"], SAME_EPOCHS),
+    "vatt_tiny_tuxpaint_stamps.yaml": (["cnn_lstm_tuxpaint_stamps.yaml"], SAME_EPOCHS),
 }
 
 
@@ -51,7 +57,8 @@ def test_header_says_what_it_reaches_and_the_exact_command(recipe):
     relative = recipe.relative_to(recipe.parents[2]).as_posix()
     assert f"# Command: zoo run {relative}" in text
     reaches = next(line for line in header if line.startswith("# Reaches:"))
-    assert any(metric in reaches for metric in ("test acc", "perplexity", "test loss", "sacreBLEU")), reaches  # a measured number
+    metrics = ("test acc", "perplexity", "test loss", "sacreBLEU", "R@")  # R@K: retrieval's recall
+    assert any(metric in reaches for metric in metrics), reaches  # a measured number
     assert any(char.isdigit() for char in reaches) and "(measured below)" not in reaches, reaches
 
 
@@ -74,7 +81,7 @@ def test_transformer_recipe_has_a_baseline_twin_with_the_same_budget(recipe):
 
 
 def test_every_transformer_recipe_is_paired():
-    transformers = {r.name for r in RECIPES if r.name.startswith(("vit_", "cct_", "bert_", "gpt_", "ast_", "transformer_"))}
+    transformers = {r.name for r in RECIPES if r.name.startswith(("vit_", "cct_", "bert_", "gpt_", "ast_", "transformer_", "vatt_"))}
     pretraining_and_fine_tuning = {
         "bert_tiny_mlm_rotten_tomatoes.yaml", "bert_tiny_rotten_tomatoes.yaml", "bert_tiny_mlm_english.yaml",
         "vit_tiny_mae_fashion_mnist.yaml", "gpt_tiny_english.yaml", "ast_tiny_mae_tuxpaint_audio.yaml",

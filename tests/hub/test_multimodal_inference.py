@@ -188,6 +188,9 @@ def test_bad_input_is_one_line(checkpoint, gallery, tmp_path, capsys):
     )
     silent = ["retrieve", model, "--query", str(gallery / "clip2.mp4"), "--gallery", str(gallery)]
     assert "the video has no audio track" in error_line(silent, capsys)
+    (tmp_path / "song.m4a").write_bytes(b"\0" * 64)  # a file: never read as the caption "song.m4a"
+    song = ["retrieve", model, "--query", str(tmp_path / "song.m4a"), "--gallery", str(gallery)]
+    assert "a file, but not a sound this reads" in error_line(song, capsys)
 
 
 def test_a_classifier_refuses_zero_shot_labels_and_embed(micro_checkpoint, tmp_path):

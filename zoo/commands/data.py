@@ -29,8 +29,7 @@ def main(argv: Sequence[str]) -> None:
     if args.action == "files":
         if not args.output:
             parser.error("zoo data files needs --output DIR")
-        path = write_files(args.name, args.output, args.count, args.split, args.layout)
-        print(f"wrote {args.count} {args.name} {args.split} examples to {path}")
+        write_files(args.name, args.output, args.count, args.split, args.layout)  # says how many it wrote
         return
     path = prepare(args.name, args.source)
     print(f"prepared {args.name} at {path}")

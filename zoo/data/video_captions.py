@@ -18,6 +18,7 @@ to keep), by :func:`zoo.data.video_io.read_clip`. An example is::
 from __future__ import annotations
 
 import csv
+from functools import partial
 from pathlib import Path
 
 import lightning as L
@@ -191,6 +192,14 @@ class VideoCaptionDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if hasattr(self, "splits"):
             return
+        if self.preprocessing is not None:  # a checkpoint's: its clips' shape, not this module's defaults
+            v = self.preprocessing.video
+            self.clip = {
+                "num_frames": v.num_frames,
+                "frame_size": v.frame_size,
+                "sample_rate": v.sample_rate,
+                "seconds": v.seconds,
+            }
         self.splits = self._splits()
         if self.preprocessing is None:
             captions = [c for i in range(len(self.splits["train"])) for c in _captions_of(self.splits["train"], i)]
@@ -219,11 +228,18 @@ class VideoCaptionDataModule(L.LightningDataModule):
         cuts = {"val": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}
         return {split: Subset(folder, indices) for split, indices in cuts.items() if indices}
 
-    def _collate(self, examples: list[dict]) -> dict:
+    def _collate(self, examples: list[dict], train: bool = False) -> dict:
+        """Examples -> a batch; in training each clip's K captions are drawn at random from its
+        own (with repeats where it has fewer), else its first K (repeated where fewer)."""
         p = self.preprocessing
         ids = []
         for example in examples:
-            captions = (example["captions"] * self.num_captions)[: self.num_captions]  # repeat a clip's own
+            own, K = example["captions"], self.num_captions
+            if train:
+                picks = torch.randperm(len(own))[:K] if len(own) >= K else torch.randint(len(own), (K,))
+                captions = [own[i] for i in picks.tolist()]
+            else:
+                captions = (own * K)[:K]
             ids.append(p.text.collate(p.text.encode_batch(captions)))
         longest = max(x.shape[1] for x in ids)
         text = torch.stack([torch.nn.functional.pad(x, (0, longest - x.shape[1]), value=p.text.pad_id) for x in ids])
@@ -242,7 +258,7 @@ class VideoCaptionDataModule(L.LightningDataModule):
             batch_size=self.batch_size,
             shuffle=shuffle,
             num_workers=self.num_workers,
-            collate_fn=self._collate,
+            collate_fn=partial(self._collate, train=shuffle),
             drop_last=shuffle and len(self.splits[split]) > self.batch_size,
             persistent_workers=self.num_workers > 0,
         )

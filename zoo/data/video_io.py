@@ -320,6 +320,8 @@ def write_video(
     import av
 
     path = Path(path)
+    if audio is not None and len(audio) not in LAYOUTS:
+        raise ZooError(f"audio must be (1, S) mono or (2, S) stereo, got {len(audio)} channels")
     partial = path.with_name(f".{path.stem}.partial{path.suffix}")
     try:
         with av.open(str(partial), "w") as container:  # the container from the suffix

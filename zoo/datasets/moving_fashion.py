@@ -168,8 +168,8 @@ class MovingFashionClips(Dataset):
         frames = render_frames(plan, self.images, self.backgrounds, self.spec)  # (T, S, S, 3) uint8
         if self.frames == "single":
             frames = np.repeat(frames[len(frames) // 2][None], len(frames), axis=0)
-        elif self.frames == "shuffled":
-            frames = frames[rng.permutation(len(frames))]
+        elif self.frames == "shuffled":  # its own generator: the soundtrack stays the one "all" has
+            frames = frames[np.random.default_rng([SPLIT_SEEDS[self.split], index, 1]).permutation(len(frames))]
         video = (torch.from_numpy(frames).permute(3, 0, 1, 2).float() / 255.0 - VIDEO_MEAN) / VIDEO_STD
         audio = soundtrack(rng, plan, self.bank, self.spec, SAMPLE_RATE)
         has_audio = bool(rng.random() >= self.audio_missing)
@@ -382,6 +382,18 @@ def write_files(
     partial = out.with_name(f".{out.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
+    try:
+        written = _write_clips(partial, clips, split, count, layout)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    partial.rename(out)
+    print(f"wrote {written} {split} clips to {out}")
+    return out
+
+
+def _write_clips(partial: Path, clips: MovingFashionClips, split: str, count: int, layout: str) -> int:
+    """Write up to ``count`` clips of ``layout`` into ``partial``; how many were written."""
     rows, written, i = [], 0, 0
     fps = Fraction(clips.spec.num_frames) / Fraction(clips.spec.seconds)
     while written < count and i < len(clips):
@@ -402,8 +414,7 @@ def write_files(
     if layout == "captions":
         with (partial / "captions.csv").open("w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerows([("file", "caption", "label"), *rows])
-    partial.rename(out)
-    return out
+    return written
 
 
 def write_parts(out: Path, image_side: int, voices, carriers) -> None:

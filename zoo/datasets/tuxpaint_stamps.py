@@ -82,12 +82,16 @@ def speech(path: Path) -> np.ndarray:
 def find_stamps(source: Path) -> list[dict]:
     """Every stamp with a PNG, a description in one of ``LANGUAGES`` and a recording in one of
     them -> {stamp, split, png, texts, recordings: [(lang, path)]}; a recording stored under
-    several stamps (byte-identical) is kept for the first in sorted order only.
+    several stamps (byte-identical) belongs to the first of its paths in sorted order, as in
+    spoken-language and tuxpaint-audio, so it lands in the split it has there.
 
     A stamp is its path below ``source`` (two stamps may share a name: ``cats/lion`` and
     ``cats/cartoon/lion``); its split goes by its name, as spoken-language's does, so stamps of
     one name (which share recordings) share a split."""
-    seen, stamps = set(), []
+    owner: dict[str, Path] = {}  # sha256 -> the first path holding it
+    for ogg in sorted(source.rglob("*_desc*.ogg")):
+        owner.setdefault(hashlib.sha256(ogg.read_bytes()).hexdigest(), ogg)
+    stamps = []
     for png in sorted(source.rglob("*.png")):
         stamp, txt = png.stem, png.with_suffix(".txt")
         if not txt.is_file():
@@ -97,9 +101,7 @@ def find_stamps(source: Path) -> list[dict]:
         for ogg in sorted(png.parent.glob(f"{stamp}_desc*.ogg")):
             match = _DESC.match(ogg.name)
             lang = (match["lang"] or "en") if match and match["stamp"] == stamp else None
-            digest = hashlib.sha256(ogg.read_bytes()).hexdigest()
-            if lang in texts and digest not in seen:
-                seen.add(digest)
+            if lang in texts and owner[hashlib.sha256(ogg.read_bytes()).hexdigest()] == ogg:
                 recordings.append((lang, ogg))
         if recordings:
             path = png.relative_to(source).with_suffix("").as_posix()

@@ -169,7 +169,12 @@ class Pretrained(nn.Module):
 
         if not gallery:
             raise ZooError("the gallery holds no video files to rank")
-        if Path(query).suffix.lower() in AUDIO_SUFFIXES or is_video_file(query):
+        if topk < 1:
+            raise ZooError(f"topk must be at least 1, got {topk}")
+        sound = Path(query).suffix.lower() in AUDIO_SUFFIXES or is_video_file(query)
+        if not sound and Path(query).is_file():
+            raise ZooError(f"{query}: a file, but not a sound this reads ({', '.join(AUDIO_SUFFIXES)} or a video)")
+        if sound:
             q, space = self.embed([query], "audio")["va"], "va"
         else:
             q, space = self.embed([query], "text")["vt"], "vt"

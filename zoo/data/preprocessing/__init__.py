@@ -63,7 +63,7 @@ def preprocessing_from_dict(spec: dict, files: dict[str, str] | None = None) -> 
     args = {k: v for k, v in spec.items() if k != "kind"}
     try:
         return importlib.import_module(KINDS[kind]).from_dict(args, files or {})
-    except TypeError as err:
+    except (TypeError, KeyError) as err:
         raise ZooError(f"checkpoint preprocessing {spec}: {err}") from None
 
 

@@ -45,6 +45,8 @@ class VideoPreprocessing:
     def __post_init__(self) -> None:
         from zoo.data.video_io import check_clip_options
 
+        if self.seconds is None:
+            raise ZooError("a model's clips span a fixed number of seconds; give seconds")
         check_clip_options(
             num_frames=self.num_frames,
             frame_size=self.frame_size,
