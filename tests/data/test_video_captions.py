@@ -131,7 +131,10 @@ def test_a_folder_of_captioned_videos_trains_and_tests_a_contrastive_model(movin
     batch = next(iter(data.train_dataloader()))
     assert batch["video"].shape == (8, 3, 8, 32, 32) and batch["audio"].shape == (8, 24_000)
     assert batch["text"].shape[:2] == (8, 2) and batch["text"].dtype == torch.int64
-    three = {"captions": ["one", "two", "three"], **{k: v for k, v in data.splits["train"][0].items() if k != "captions"}}
+    three = {
+        "captions": ["one", "two", "three"],
+        **{k: v for k, v in data.splits["train"][0].items() if k != "captions"},
+    }
     decode = data.preprocessing.text.decode
     drawn = {decode(data._collate([three], train=True)["text"][0, k].tolist()) for _ in range(20) for k in range(2)}
     assert drawn == {"one", "two", "three"}  # training draws K of a clip's captions; evaluation keeps its first K

@@ -11,11 +11,11 @@ import torch.nn.functional as F
 
 from tests.conftest import error_line
 from zoo.commands import main
+from zoo.data.preprocessing.text import TextPreprocessing
 from zoo.data.tokenizer import train_bpe
 from zoo.data.video_io import write_video
 from zoo.datasets.moving_fashion import LABEL_PHRASES, MovingFashionDataModule
 from zoo.datasets.moving_fashion_render import GARMENT_WORDS
-from zoo.data.preprocessing.text import TextPreprocessing
 from zoo.hub.build import build
 from zoo.hub.export import export_checkpoint
 from zoo.hub.pretrained import load
@@ -226,7 +226,9 @@ def twin_checkpoint(path, text: TextPreprocessing):
         heads=heads,
     )  # fmt: skip
     preprocessing = MovingFashionDataModule.clip_preprocessing(text)
-    return export_checkpoint(path, build(config), config, LABEL_PHRASES, preprocessing, {}, "-", "-", task="multimodal-contrastive")
+    return export_checkpoint(
+        path, build(config), config, LABEL_PHRASES, preprocessing, {}, "-", "-", task="multimodal-contrastive"
+    )
 
 
 def test_the_video_branch_fine_tunes_as_a_classifier_from_the_contrastive_weights(checkpoint, tmp_path):
@@ -236,7 +238,9 @@ def test_the_video_branch_fine_tunes_as_a_classifier_from_the_contrastive_weight
     from zoo.hub.init import branch_state
 
     data = video_folder(tmp_path / "clips")
-    metrics = zoo.finetune(checkpoint, data, tmp_path / "tuned", epochs=1, min_steps=0, batch_size=4, precision="32-true")
+    metrics = zoo.finetune(
+        checkpoint, data, tmp_path / "tuned", epochs=1, min_steps=0, batch_size=4, precision="32-true"
+    )
     assert metrics["reinitialised_tensors"] == ["head.fc.weight", "head.fc.bias"]
     tuned = zoo.load(tmp_path / "tuned")
     assert tuned.task == "video-classification" and tuned.labels == ["left", "right"]
