@@ -85,6 +85,8 @@ def test_wheel_install_loads_every_named_checkpoint(tmp_path):
                 assert model(ids).shape == (1, ids.shape[1], model.model.head.vocab_size), name
             elif model.kind == "translation":
                 assert isinstance(model.translate(["In the beginning"], max_len_b=3)[0], str), name
+            elif model.kind == "contrastive":  # video + audio + text: a caption into the video-text space
+                assert model.embed(["a bag slides left"], "text")["vt"].shape[0] == 1, name
             else:
                 assert model.generate("In the beginning", max_new_tokens=3).startswith("In the beginning"), name
         from zoo.datasets.spoken_digits import SpokenDigitsDataModule

@@ -26,11 +26,11 @@ def test_each_module_declares_its_held_out_data_and_its_prepare_as_its_row_says(
 def test_names_and_the_prepare_command():
     assert names() == [
         "fashion-mnist", "rotten-tomatoes", "web-bible", "spoken-digits", "spoken-language", "english-corpus",
-        "tuxpaint-audio", "bible-en-es", "moving-fashion",
+        "tuxpaint-audio", "bible-en-es", "moving-fashion", "tuxpaint-stamps",
     ]  # fmt: skip
     assert prepare_names() == [
         "fashion-mnist", "web-bible", "spoken-language", "english-corpus", "tuxpaint-audio", "bible-en-es",
-        "moving-fashion",
+        "moving-fashion", "tuxpaint-stamps",
     ]  # fmt: skip
     with pytest.raises(ZooError, match=r"unknown dataset 'mnist'; choose one of: fashion-mnist, web-bible, spoken"):
         prepare("mnist")
@@ -60,6 +60,7 @@ SHIPPED = {  # checkpoint -> the dataset its card was measured on
     "cct-tiny-fashion-mnist": "fashion-mnist",
     "gpt-tiny-english": "english-corpus",
     "transformer-tiny-bible-en-es": "bible-en-es",
+    "vatt-tiny-moving-fashion": "moving-fashion",
     "lstm-attention-bible-en-es": "bible-en-es",
 }
 

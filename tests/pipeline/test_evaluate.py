@@ -24,6 +24,7 @@ EXPECTED = {  # checkpoint -> its held-out datamodule (embedded, full); None: no
     "ast-tiny-mae-tuxpaint-audio": (None, "zoo.datasets.tuxpaint_audio.TuxPaintAudioDataModule"),
     "transformer-tiny-bible-en-es": ("zoo.datasets.bible_en_es.BibleEnEsDataModule",) * 2,
     "lstm-attention-bible-en-es": ("zoo.datasets.bible_en_es.BibleEnEsDataModule",) * 2,
+    "vatt-tiny-moving-fashion": ("zoo.datasets.moving_fashion.MovingFashionDataModule",) * 2,
 }
 
 

@@ -12,6 +12,8 @@ from zoo.data.preprocessing import Preprocessing
 def fitted_to(model: nn.Module, preprocessing: Preprocessing) -> Preprocessing:
     """``preprocessing`` with video clips needing at least one tubelet's frames of ``model``'s
     video front-end (a clip with fewer decodable frames has no motion it can read)."""
+    if preprocessing.kind not in ("video", "multimodal"):
+        return preprocessing  # imports nothing more: an image model loads without the text libraries
     from zoo.data.preprocessing.multimodal import MultimodalPreprocessing
     from zoo.data.preprocessing.video import VideoPreprocessing
     from zoo.frontends.video import TubeletEmbed
