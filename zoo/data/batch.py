@@ -71,9 +71,10 @@ def field(batch: Batch, name: str, task: str) -> Tensor:
 
 
 def collate(examples: Sequence[Mapping[str, Tensor | int]], padding: Mapping[str, float] | None = None) -> dict:
-    """[{field: example}] -> {field: batched}: the fields in ``padding`` are (L_i,) sequences
-    right-padded to (B, max L_i) with their value, the others stacked as PyTorch's default does
-    (ints to a (B,) int64 tensor)."""
+    """[{field: example}] -> {field: batched}: the fields in ``padding`` are right-padded with
+    their value to the longest along every axis ((L_i,) sequences to (B, max L_i); a clip's
+    (K, N_i) caption ids to (B, K, max N_i)), the others stacked as PyTorch's default does (ints
+    to a (B,) int64 tensor)."""
     padding = padding or {}
     stacked = default_collate([{k: v for k, v in e.items() if k not in padding} for e in examples])
     return {
@@ -82,6 +83,8 @@ def collate(examples: Sequence[Mapping[str, Tensor | int]], padding: Mapping[str
     }
 
 
-def _pad(sequences: Sequence[Tensor], value: float) -> Tensor:
-    """(L_i, ...) tensors -> (B, max L_i, ...), right-padded with ``value``."""
-    return torch.nn.utils.rnn.pad_sequence(list(sequences), batch_first=True, padding_value=value)
+def _pad(tensors: Sequence[Tensor], value: float) -> Tensor:
+    """Tensors of one rank -> (B, *longest of each axis), right-padded with ``value``."""
+    longest = [max(sizes) for sizes in zip(*(t.shape for t in tensors), strict=True)]
+    pads = [[p for size, top in zip(reversed(t.shape), reversed(longest)) for p in (0, top - size)] for t in tensors]
+    return torch.stack([torch.nn.functional.pad(t, pad, value=value) for t, pad in zip(tensors, pads)])

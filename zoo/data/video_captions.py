@@ -25,6 +25,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
+from zoo.data.batch import TEXT, collate
 from zoo.data.preprocessing.multimodal import MultimodalPreprocessing
 from zoo.data.preprocessing.text import TextPreprocessing
 from zoo.data.preprocessing.video import VideoPreprocessing
@@ -232,7 +233,7 @@ class VideoCaptionDataModule(L.LightningDataModule):
         """Examples -> a batch; in training each clip's K captions are drawn at random from its
         own (with repeats where it has fewer), else its first K (repeated where fewer)."""
         p = self.preprocessing
-        ids = []
+        rows = []
         for example in examples:
             own, K = example["captions"], self.num_captions
             if train:
@@ -240,15 +241,12 @@ class VideoCaptionDataModule(L.LightningDataModule):
                 captions = [own[i] for i in picks.tolist()]
             else:
                 captions = (own * K)[:K]
-            ids.append(p.text.collate(p.text.encode_batch(captions)))
-        longest = max(x.shape[1] for x in ids)
-        text = torch.stack([torch.nn.functional.pad(x, (0, longest - x.shape[1]), value=p.text.pad_id) for x in ids])
-        return {
-            "video": (torch.stack([e["video"] for e in examples]) - p.video.mean) / p.video.std,
-            "audio": torch.stack([e["audio"] for e in examples]),
-            "audio_present": torch.stack([e["audio_present"] for e in examples]),
-            "text": text,
-        }
+            video = (example["video"] - p.video.mean) / p.video.std
+            ids = p.text.collate(p.text.encode_batch(captions))  # (K, N)
+            rows.append(
+                {"video": video, "audio": example["audio"], "audio_present": example["audio_present"], "text": ids}
+            )
+        return collate(rows, padding={TEXT: p.text.pad_id})
 
     def _loader(self, split: str, shuffle: bool = False) -> DataLoader:
         if split not in self.splits:

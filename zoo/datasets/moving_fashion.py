@@ -28,6 +28,7 @@ import shutil
 import zipfile
 from collections.abc import Sequence
 from fractions import Fraction
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -39,6 +40,7 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from zoo.data.batch import TEXT, collate
 from zoo.data.cache import data_home
 from zoo.data.preprocessing.multimodal import MultimodalPreprocessing
 from zoo.data.preprocessing.text import TextPreprocessing
@@ -190,20 +192,7 @@ class MovingFashionClips(Dataset):
 
 def caption_ids(preprocessing: TextPreprocessing, texts: Sequence[str]) -> Tensor:
     """K texts -> (K, max N) ids, right-padded with the tokenizer's pad id."""
-    ids = preprocessing.encode_batch(list(texts))
-    return torch.nn.utils.rnn.pad_sequence(ids, batch_first=True, padding_value=preprocessing.pad_id)
-
-
-def stack_padded(rows: list[Tensor], pad_id: int) -> Tensor:
-    """(K, N_i) id rows -> (B, K, max N_i), right-padded with ``pad_id``."""
-    longest = max(row.shape[1] for row in rows)
-    return torch.stack([torch.nn.functional.pad(row, (0, longest - row.shape[1]), value=pad_id) for row in rows])
-
-
-def collate_clips(examples: list[dict[str, Tensor]], pad_id: int) -> dict[str, Tensor]:
-    """Examples -> a batch: ``text`` (B, K, max N) padded with ``pad_id``, the rest stacked."""
-    batch = torch.utils.data.default_collate([{k: v for k, v in e.items() if k != "text"} for e in examples])
-    return {**batch, "text": stack_padded([e["text"] for e in examples], pad_id)}
+    return preprocessing.collate(preprocessing.encode_batch(list(texts)))
 
 
 class MovingFashionDataModule(L.LightningDataModule):
@@ -341,7 +330,7 @@ class MovingFashionDataModule(L.LightningDataModule):
             batch_size=self.batch_size,
             shuffle=shuffle,
             num_workers=self.num_workers,
-            collate_fn=lambda examples: collate_clips(examples, pad),
+            collate_fn=partial(collate, padding={TEXT: pad}),  # (B, K, max N) caption ids
             drop_last=shuffle,
             persistent_workers=self.num_workers > 0,
         )

@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import re
+from functools import partial
 from pathlib import Path
 
 import lightning as L
@@ -29,6 +30,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from zoo.data.batch import TEXT, collate
 from zoo.data.cache import data_home, write_atomically
 from zoo.data.preprocessing.multimodal import MultimodalPreprocessing
 from zoo.data.preprocessing.text import TextPreprocessing
@@ -238,16 +240,9 @@ class TuxPaintStampsDataModule(L.LightningDataModule):
         }
 
     def _loader(self, split: str, shuffle: bool = False) -> DataLoader:
-        pad = self.preprocessing.text.pad_id
-
-        def collate(examples: list[dict]) -> dict:
-            longest = max(e["text"].shape[1] for e in examples)
-            text = [torch.nn.functional.pad(e["text"], (0, longest - e["text"].shape[1]), value=pad) for e in examples]
-            batch = torch.utils.data.default_collate([{k: v for k, v in e.items() if k != "text"} for e in examples])
-            return {**batch, "text": torch.stack(text)}
-
+        captions = partial(collate, padding={TEXT: self.preprocessing.text.pad_id})  # (B, K, max N) ids
         return DataLoader(self.splits[split], batch_size=self.batch_size, shuffle=shuffle, num_workers=self.num_workers,
-                          collate_fn=collate, drop_last=shuffle)  # fmt: skip
+                          collate_fn=captions, drop_last=shuffle)  # fmt: skip
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)
