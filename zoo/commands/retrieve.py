@@ -28,8 +28,6 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--topk", type=int, default=10, help="files to list")
     parser.add_argument("--json", action="store_true", help="one JSON object per file")
     args = parser.parse_args(argv)
-    if args.topk < 1:
-        raise ZooError(f"--topk must be at least 1, got {args.topk}")
     files = gallery_files(args.gallery)
     from zoo.hub.pretrained import load
 

@@ -241,8 +241,7 @@ class VideoCaptionDataModule(L.LightningDataModule):
                 captions = [own[i] for i in picks.tolist()]
             else:
                 captions = (own * K)[:K]
-            video = (example["video"] - p.video.mean) / p.video.std
-            ids = p.text.collate(p.text.encode_batch(captions))  # (K, N)
+            video, ids = p.video.normalize(example["video"]), p.text.batch(captions)  # (3, T, S, S), (K, N)
             rows.append(
                 {"video": video, "audio": example["audio"], "audio_present": example["audio_present"], "text": ids}
             )

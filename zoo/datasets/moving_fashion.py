@@ -22,12 +22,8 @@ every epoch and on every machine. An example:
 
 from __future__ import annotations
 
-import csv
 import io
-import shutil
 import zipfile
-from collections.abc import Sequence
-from fractions import Fraction
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -45,7 +41,6 @@ from zoo.data.cache import data_home
 from zoo.data.preprocessing.multimodal import MultimodalPreprocessing
 from zoo.data.preprocessing.text import TextPreprocessing
 from zoo.data.preprocessing.video import VideoPreprocessing
-from zoo.data.video_io import write_video
 from zoo.datasets import fashion_mnist
 from zoo.datasets.moving_fashion_render import (
     GARMENT_WORDS,
@@ -127,7 +122,7 @@ class MovingFashionClips(Dataset):
         size: how many clips.
         garments: (N, 28, 28) uint8 images and (N,) labels this split draws from.
         backgrounds, bank: the split's photographs and utterances [(class, voice, samples)].
-        preprocessing: tokenizes the captions.
+        preprocessing: normalises the frames and tokenizes the captions (None: plans only).
         spec: the clips' shape.
         num_captions: captions per clip (MIL-NCE's positives).
         frames: "all", "single" (the middle frame repeated: what one frame alone tells) or
@@ -143,7 +138,7 @@ class MovingFashionClips(Dataset):
         garments: tuple[np.ndarray, np.ndarray],
         backgrounds: list[np.ndarray],
         bank: list[tuple[int, str, np.ndarray]],
-        preprocessing: TextPreprocessing,
+        preprocessing: MultimodalPreprocessing | None,
         spec: ClipSpec,
         num_captions: int,
         frames: Literal["all", "single", "shuffled"] = "all",
@@ -172,7 +167,7 @@ class MovingFashionClips(Dataset):
             frames = np.repeat(frames[len(frames) // 2][None], len(frames), axis=0)
         elif self.frames == "shuffled":  # its own generator: the soundtrack stays the one "all" has
             frames = frames[np.random.default_rng([SPLIT_SEEDS[self.split], index, 1]).permutation(len(frames))]
-        video = (torch.from_numpy(frames).permute(3, 0, 1, 2).float() / 255.0 - VIDEO_MEAN) / VIDEO_STD
+        video = self.preprocessing.video.normalize(torch.from_numpy(frames).permute(3, 0, 1, 2).float() / 255.0)
         audio = soundtrack(rng, plan, self.bank, self.spec, SAMPLE_RATE)
         has_audio = bool(rng.random() >= self.audio_missing)
         if not has_audio:
@@ -182,17 +177,12 @@ class MovingFashionClips(Dataset):
             "video": video,
             "audio": torch.from_numpy(audio),
             "audio_present": has_audio,
-            "text": caption_ids(self.preprocessing, plan.captions),
+            "text": self.preprocessing.text.batch(plan.captions),  # (K, N) ids
             "label": g.label,
             "zero_shot_label": g.label if len(plan.garments) == 1 else -1,  # two garments: no single class
             "num_garments": len(plan.garments),
             "unseen_pair": any((x.label, MOTIONS.index(x.motion)) in UNSEEN_PAIRS for x in plan.garments),
         }
-
-
-def caption_ids(preprocessing: TextPreprocessing, texts: Sequence[str]) -> Tensor:
-    """K texts -> (K, max N) ids, right-padded with the tokenizer's pad id."""
-    return preprocessing.collate(preprocessing.encode_batch(list(texts)))
 
 
 class MovingFashionDataModule(L.LightningDataModule):
@@ -286,7 +276,7 @@ class MovingFashionDataModule(L.LightningDataModule):
                 garments[split],
                 backgrounds[parts[split]],
                 bank[parts[split]],
-                self.preprocessing.text,
+                self.preprocessing,
                 self.spec,
                 self.num_captions if split == "train" else 2,
                 self.frames,
@@ -347,63 +337,10 @@ def held_out(task: str, preprocessing: MultimodalPreprocessing, variant: str) ->
 def write_files(
     out: Path, split: str = "test", count: int = 20, variant: str = "embedded", layout: str = "captions"
 ) -> Path:
-    """Write the first ``count`` clips of ``split`` as ordinary files (MPEG-4 video at 8/3 frames
-    per second, the speech as AAC), in the layout of a user's videos: what ``zoo predict``,
-    ``zoo retrieve`` and ``zoo finetune`` read, and a template for custom data.
+    """``zoo data files moving-fashion``: see :func:`zoo.datasets.moving_fashion_files.write_files`."""
+    from zoo.datasets.moving_fashion_files import write_files as write
 
-    Layouts: ``captions`` (:class:`zoo.data.video_captions.VideoCaptionFolder`):
-    ``out/clips/*.mp4`` and ``out/captions.csv`` (``file,caption,label``, a row per caption;
-    ``label`` the garment, or empty for two garments); ``labels``
-    (:class:`zoo.data.video_folder.VideoFolderDataModule`): ``out/<garment>/*.mp4``, the first
-    ``count`` clips of one garment only.
-    """
-    if layout not in ("captions", "labels"):
-        raise ZooError(f"layout must be 'captions' or 'labels', got {layout!r}")
-    if count < 1:
-        raise ZooError(f"count must be at least 1, got {count}")
-    if split not in SPLIT_SEEDS:
-        raise ZooError(f"split must be one of {', '.join(SPLIT_SEEDS)}, got {split!r}")
-    if out.exists():
-        raise ZooError(f"{out} exists; give a new folder (nothing was written)")
-    data = MovingFashionDataModule(variant=variant)
-    data.setup()
-    clips = data.splits[split]
-    partial = out.with_name(f".{out.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
-        written = _write_clips(partial, clips, split, count, layout)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    partial.rename(out)
-    print(f"wrote {written} {split} clips to {out}")
-    return out
-
-
-def _write_clips(partial: Path, clips: MovingFashionClips, split: str, count: int, layout: str) -> int:
-    """Write up to ``count`` clips of ``layout`` into ``partial``; how many were written."""
-    rows, written, i = [], 0, 0
-    fps = Fraction(clips.spec.num_frames) / Fraction(clips.spec.seconds)
-    while written < count and i < len(clips):
-        plan, rng = clips.plan(i)
-        i += 1
-        single = len(plan.garments) == 1
-        if layout == "labels" and not single:
-            continue
-        frames = render_frames(plan, clips.images, clips.backgrounds, clips.spec)  # (T, S, S, 3) uint8
-        audio = soundtrack(rng, plan, clips.bank, clips.spec, SAMPLE_RATE)  # as __getitem__ draws it
-        folder = GARMENT_WORDS[plan.garments[0].label][0] if layout == "labels" else "clips"
-        name = f"{folder}/{split}_{i - 1:04d}.mp4"
-        (partial / folder).mkdir(exist_ok=True)
-        write_video(partial / name, frames, fps=fps, audio=audio[None].astype(np.float32), sample_rate=SAMPLE_RATE)
-        label = LABEL_PHRASES[plan.garments[0].label] if single else ""
-        rows += [(name, caption, label) for caption in dict.fromkeys(plan.captions)]  # two alike: one row
-        written += 1
-    if layout == "captions":
-        with (partial / "captions.csv").open("w", newline="", encoding="utf-8") as f:
-            csv.writer(f).writerows([("file", "caption", "label"), *rows])
-    return written
+    return write(out, split, count, variant, layout)
 
 
 def write_parts(out: Path, image_side: int, voices, carriers) -> None:

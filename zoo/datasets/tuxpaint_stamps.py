@@ -167,14 +167,14 @@ class StampClips(Dataset):
         picture = torch.nn.functional.interpolate(
             picture, size=(v.frame_size, v.frame_size), mode="bilinear", antialias=True
         )
-        clip = ((picture[0] - v.mean) / v.std)[:, None].expand(-1, v.num_frames, -1, -1).contiguous()
+        clip = v.normalize(picture[0])[:, None].expand(-1, v.num_frames, -1, -1).contiguous()
         spans = sorted(row["speech"], key=lambda s: LANGUAGES.index(s[0]))
         _, start, end = spans[int(torch.randint(len(spans), ())) if self.train else 0]
         length = round(v.seconds * v.sample_rate)
         wave = torch.from_numpy(self.sounds[start : min(end, start + length)].astype(np.float32) / 32767)
         langs = [lang for lang in LANGUAGES if lang in row["texts"]]
         captions = [row["texts"][lang] for lang in (langs * self.num_captions)[: self.num_captions]]
-        ids = self.text.collate(self.text.encode_batch(captions))
+        ids = self.text.batch(captions)  # (K, N)
         return {"video": clip, "audio": torch.nn.functional.pad(wave, (0, length - len(wave))), "text": ids}
 
 

@@ -62,6 +62,10 @@ class VideoPreprocessing:
     def files(self) -> dict[str, str]:
         return {}
 
+    def normalize(self, video: Tensor) -> Tensor:
+        """(3, T, H, W) frames in [0, 1] -> the model's input, ``(x - mean) / std``."""
+        return (video - self.mean) / self.std
+
     def clips(self, files: Sequence[str | Path], first: int = 1) -> dict[str, Tensor]:
         """Video files -> ``video`` (B, 3, T, S, S) normalised, ``audio`` (B, S_a) and
         ``audio_present`` (B,) bool; a ZooError names the first file that cannot be read."""
@@ -79,7 +83,7 @@ class VideoPreprocessing:
                 seconds=self.seconds,
                 min_frames=self.min_frames,
             )
-            videos.append((clip.video - self.mean) / self.std)
+            videos.append(self.normalize(clip.video))
             sounds.append(clip.audio if clip.audio is not None else torch.zeros(round(self.seconds * self.sample_rate)))
             present.append(clip.audio is not None)
         return {"video": torch.stack(videos), "audio": torch.stack(sounds), "audio_present": torch.tensor(present)}
