@@ -106,7 +106,7 @@ def test_bad_options_fail_before_any_video_is_read(folder):
 @pytest.fixture(scope="module")
 def moving_fashion_files(tmp_path_factory) -> Path:
     """24 Moving Fashion test clips written as mp4 files with their captions, and a silent clip."""
-    from zoo.datasets.moving_fashion import write_files
+    from zoo.datasets.moving_fashion_files import write_files
 
     root = write_files(tmp_path_factory.mktemp("mf") / "clips", "test", 24)
     write_video(root / "clips" / "silent.mp4", moving_square(num_frames=8, height=32, width=32), fps=FPS)

@@ -96,7 +96,8 @@ def test_clips_written_as_files_read_back_as_the_model_saw_them(data, tmp_path):
     """mp4 (MPEG-4, yuv420p) and AAC are lossy: the frames come back within 2 % of the pixel
     range on average, the speech with a correlation above 0.99."""
     from zoo.data.video_captions import VideoCaptionFolder
-    from zoo.datasets.moving_fashion import LABEL_PHRASES, write_files
+    from zoo.datasets.moving_fashion import LABEL_PHRASES
+    from zoo.datasets.moving_fashion_files import write_files
     from zoo.errors import ZooError
 
     out = write_files(tmp_path / "clips", "test", 4)

@@ -9,8 +9,9 @@ Each module holds the dataset's DataModule classes and declares:
 - ``prepare(source: Path | None) -> Path``, where the row says ``prepares``: what ``zoo data
   prepare NAME`` runs to build the full data into the cache (from ``source`` or where it is
   found); embedded-only sets have none.
-- optionally ``write_files(out: Path, split: str, count: int) -> Path``: what ``zoo data files
-  NAME --output DIR`` runs to write examples as ordinary files (Moving Fashion's clips as mp4).
+- where the row names a ``files`` module, that module's ``write_files(out: Path, split: str,
+  count: int, layout=...) -> Path``: what ``zoo data files NAME --output DIR`` runs to write
+  examples as ordinary files (Moving Fashion's clips as mp4).
 
 A checkpoint finds its dataset by the datamodule it recorded (``data`` in config.yaml: its
 module is a row's ``module``, or one of the row's ``legacy`` modules where older zoo versions
@@ -39,12 +40,14 @@ class Dataset:
         prepares: whether the module has a ``prepare`` (a full version to build).
         legacy: modules older checkpoints recorded its datamodule in, and tasks of older
             checkpoints that recorded no datamodule, which this dataset answers for.
+        files: the module whose ``write_files`` writes its examples as ordinary files, if any.
     """
 
     name: str
     module: str
     prepares: bool
     legacy: tuple[str, ...] = ()
+    files: str | None = None
 
     def load(self) -> ModuleType:
         return importlib.import_module(self.module)
@@ -60,7 +63,7 @@ DATASETS = (
     Dataset("english-corpus", "zoo.datasets.english_corpus", True),
     Dataset("tuxpaint-audio", "zoo.datasets.tuxpaint_audio", True),
     Dataset("bible-en-es", "zoo.datasets.bible_en_es", True),
-    Dataset("moving-fashion", "zoo.datasets.moving_fashion", True),
+    Dataset("moving-fashion", "zoo.datasets.moving_fashion", True, files="zoo.datasets.moving_fashion_files"),
     Dataset("tuxpaint-stamps", "zoo.datasets.tuxpaint_stamps", True),
 )
 
@@ -94,11 +97,10 @@ def write_files(name: str, output: str | Path, count: int = 20, split: str = "te
     rows = {row.name: row for row in DATASETS}
     if name not in rows:
         raise ZooError(f"unknown dataset {name!r}; choose one of: {', '.join(rows)}")
-    module = rows[name].load()
-    if not hasattr(module, "write_files"):
-        writers = [row.name for row in DATASETS if hasattr(row.load(), "write_files")]
+    if rows[name].files is None:
+        writers = [row.name for row in DATASETS if row.files]
         raise ZooError(f"{name} is not written as files; these are: {', '.join(writers)}")
-    return module.write_files(Path(output), split, count, layout=layout)
+    return importlib.import_module(rows[name].files).write_files(Path(output), split, count, layout=layout)
 
 
 def for_checkpoint(data: str | None, task: str) -> Dataset | None:

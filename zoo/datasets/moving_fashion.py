@@ -334,15 +334,6 @@ def held_out(task: str, preprocessing: MultimodalPreprocessing, variant: str) ->
     return data
 
 
-def write_files(
-    out: Path, split: str = "test", count: int = 20, variant: str = "embedded", layout: str = "captions"
-) -> Path:
-    """``zoo data files moving-fashion``: see :func:`zoo.datasets.moving_fashion_files.write_files`."""
-    from zoo.datasets.moving_fashion_files import write_files as write
-
-    return write(out, split, count, variant, layout)
-
-
 def write_parts(out: Path, image_side: int, voices, carriers) -> None:
     """Build the speech bank and the background archive into ``out`` (a folder)."""
     from zoo.datasets.moving_fashion_speech import build_bank
