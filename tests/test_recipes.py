@@ -36,6 +36,9 @@ TWINS = {
     ),
     "vatt_tiny_specific_moving_fashion_quick.yaml": (["cnn_lstm_moving_fashion_quick.yaml"], SAME_EPOCHS),
     "vatt_tiny_tuxpaint_stamps.yaml": (["cnn_lstm_tuxpaint_stamps.yaml"], SAME_EPOCHS),
+    # cross-modal initialisation: the BERT-started run and its scratch control are each other's twin
+    "vatt_tiny192_moving_fashion_quick_from_bert.yaml": (["vatt_tiny192_moving_fashion_quick.yaml"], SAME_EPOCHS),
+    "vatt_tiny192_moving_fashion_quick.yaml": (["vatt_tiny192_moving_fashion_quick_from_bert.yaml"], SAME_EPOCHS),
 }
 
 
