@@ -97,7 +97,7 @@ def fake_hub(monkeypatch, micro_checkpoint):
 
     def snapshot_download(repo_id, revision=None, allow_patterns=None, local_files_only=False):
         hub.calls.append((repo_id, revision, local_files_only))
-        assert set(allow_patterns) == {"model.safetensors", "config.yaml", "metrics.json", "card.md", "tokenizer.json"}
+        assert set(allow_patterns) == {"model.safetensors", "config.yaml", "metrics.json", "card.md", "tokenizer.json", "vocab.txt"}
         if local_files_only and not hub.cached:
             raise LocalEntryNotFoundError("not in the cache")
         hub.cached = True

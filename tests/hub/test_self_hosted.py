@@ -75,7 +75,7 @@ def _predictions(model):
 def test_a_name_in_the_teams_table_downloads_every_file_and_predicts(team_zoo, capfd):
     model = zoo.load("team-bert")
     assert _predictions(model) == _predictions(zoo.load(TEXT))  # the same weights and tokenizer
-    files = ["model.safetensors", "config.yaml", "metrics.json", "card.md", "tokenizer.json"]
+    files = ["model.safetensors", "config.yaml", "metrics.json", "card.md", "tokenizer.json", "vocab.txt"]
     assert [p for p in team_zoo.requests if p != "/zoo/index.yaml"] == [f"/zoo/bert/{f}" for f in files]
     assert "tokenizer.json" in capfd.readouterr().err  # the progress bar, on stderr
     assert model.metrics["test/acc"] > 0.7 and model.card

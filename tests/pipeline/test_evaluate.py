@@ -25,6 +25,8 @@ EXPECTED = {  # checkpoint -> its held-out datamodule (embedded, full); None: no
     "transformer-tiny-bible-en-es": ("zoo.datasets.bible_en_es.BibleEnEsDataModule",) * 2,
     "lstm-attention-bible-en-es": ("zoo.datasets.bible_en_es.BibleEnEsDataModule",) * 2,
     "vatt-tiny-moving-fashion": ("zoo.datasets.moving_fashion.MovingFashionDataModule",) * 2,
+    "word2vec-skipgram-web-bible": ("zoo.datasets.web_bible.WebBibleWordsDataModule",) * 2,
+    "word2vec-cbow-web-bible": ("zoo.datasets.web_bible.WebBibleWordsDataModule",) * 2,
 }
 
 
@@ -42,5 +44,7 @@ def test_held_out_data_is_the_dataset_the_checkpoint_was_measured_on(entry):
     p = model.preprocessing
     if model.kind == "causal-lm":
         assert (full.objective, full.seq_len) == ("causal", p.max_len)  # windows of the model's context
+    if p.kind == "words":
+        assert full.preprocessing is p  # the model's vocabulary, window and negatives
     if p.kind == "audio":
         assert full.preprocessing == p  # the model's rate and clip length

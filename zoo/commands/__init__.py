@@ -8,6 +8,9 @@
     zoo retrieve NAME_OR_DIR --query TEXT|AUDIO --gallery DIR          zoo.load(...).retrieve
     zoo generate NAME_OR_DIR --prompt TEXT [--max-new-tokens N]       zoo.load(...).generate
     zoo translate NAME_OR_DIR TEXT... | --input FILE [--output FILE]  zoo.load(...).translate
+    zoo neighbours NAME_OR_DIR WORD... [--topn N]                     zoo.load(...).word_vectors.neighbours
+    zoo analogy NAME_OR_DIR A B C [--topn N]                          zoo.load(...).word_vectors.analogy
+    zoo vectors NAME_OR_DIR --output FILE                             zoo.load(...).word_vectors.save
     zoo finetune NAME_OR_DIR --data PATH --output OUT [--epochs N]    zoo.finetune
     zoo data prepare NAME [--source DIR]                              build a full dataset's cache
     zoo data files NAME --output DIR [--count N]                      zoo.datasets.write_files
@@ -41,6 +44,9 @@ commands:
   generate NAME_OR_DIR --prompt TEXT          continue a text with a language model (greedy, sample, beam)
   translate NAME_OR_DIR TEXT... | --input FILE [--output FILE] [--alignment MAP.png]
                                               translate sentences, or a file a line each
+  neighbours NAME_OR_DIR WORD... [--topn N]   a word-vector model's nearest words to each word
+  analogy NAME_OR_DIR A B C                   "A is to B as C is to ?" (man woman king -> queen)
+  vectors NAME_OR_DIR --output FILE           write the word vectors in word2vec text format
   finetune NAME_OR_DIR --data PATH --output OUT [--epochs N] [--freeze none|backbone|gradual] [--new-head]
                                               fine-tune a classifier on image, audio or video folders, CSV/JSONL
                                               texts, or a translation model on TSV sentence pairs
@@ -59,6 +65,9 @@ COMMANDS = {
     "retrieve": "zoo.commands.retrieve",
     "generate": "zoo.commands.generate",
     "translate": "zoo.commands.translate",
+    "neighbours": "zoo.commands.neighbours",
+    "analogy": "zoo.commands.analogy",
+    "vectors": "zoo.commands.vectors",
     "finetune": "zoo.commands.finetune",
     "data": "zoo.commands.data",
 }

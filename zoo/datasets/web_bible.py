@@ -10,7 +10,8 @@ Held-out text is whole chapters: counting chapters from Genesis 1, chapter i is 
 when i % 20 == 18 and test when i % 20 == 19 (5 % each, spread over every part of the
 Bible). The ``embedded`` variant ships Genesis alone (50 chapters, 1,533 verses) in the
 package, with the same rule, so tests run offline. :class:`WebBibleDataModule` serves it for
-language modelling, a verse a text.
+language modelling, a verse a text, and :class:`WebBibleWordsDataModule` for word vectors, a
+verse a sentence.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from typing import Literal
 from zoo.data.cache import data_home, write_atomically
 from zoo.data.language_modeling import LanguageModelDataModule, Objective
 from zoo.data.preprocessing.text import TextPreprocessing
+from zoo.data.preprocessing.words import WordPreprocessing
+from zoo.data.word_windows import WordWindowDataModule
 from zoo.errors import ZooError
 
 MODULE = "engWEB2015eb"
@@ -182,7 +185,37 @@ class WebBibleDataModule(LanguageModelDataModule):
         return {name: [verse for chapter in chapters for verse in chapter] for name, chapters in splits.items()}
 
 
-def held_out(task: str, preprocessing: TextPreprocessing, variant: str) -> WebBibleDataModule:
-    """The test chapters (Genesis 20 and 40 embedded; every 20th chapter of the Bible in full),
-    in windows of the checkpoint's context."""
+class WebBibleWordsDataModule(WordWindowDataModule):
+    """The World English Bible as skip-gram / CBOW examples, a verse a sentence (about 1.2 M
+    words in full; see :class:`~zoo.data.word_windows.WordWindowDataModule` for the arguments).
+
+    Args:
+        variant: "embedded" (Genesis) or "full" (the whole Bible, prepared).
+    """
+
+    def __init__(self, variant: Variant = "embedded", **options) -> None:
+        super().__init__(**options)
+        if variant not in ("embedded", "full"):
+            raise ZooError(f"web-bible variant must be 'embedded' or 'full', got {variant!r}")
+        self.variant = variant
+
+    @property
+    def description(self) -> str:
+        return f"World English Bible ({self.variant} variant), words in verses, window {self.window}"
+
+    def load_sentences(self) -> dict[str, list[str]]:
+        splits = load_splits(self.variant)
+        return {name: [verse for chapter in chapters for verse in chapter] for name, chapters in splits.items()}
+
+
+def held_out(
+    task: str, preprocessing: TextPreprocessing | WordPreprocessing, variant: str
+) -> WebBibleDataModule | WebBibleWordsDataModule:
+    """The test chapters (Genesis 20 and 40 embedded; every 20th chapter of the Bible in full):
+    in windows of the checkpoint's context for a language model, as context windows over the
+    checkpoint's vocabulary (then the word benchmarks) for word vectors."""
+    if task == "words-word-embedding":
+        data = WebBibleWordsDataModule(variant)
+        data.preprocessing = preprocessing
+        return data
     return WebBibleDataModule(variant, "causal", seq_len=preprocessing.max_len)

@@ -29,6 +29,10 @@ CARD_METRICS = (
     "test/a2v_r10",
     "test/a2v_median_rank",
     "test/zero_shot_acc",
+    "test/analogy_acc",
+    "test/analogy_coverage",
+    "test/wordsim353_spearman",
+    "test/simlex999_spearman",
     "val/acc",
     "val/f1_macro",
     "val/ppl",
@@ -147,6 +151,11 @@ def use_line(task: str, name: str = "NAME") -> str:
         return (
             f'classify a clip zero-shot: `zoo predict {name} CLIP.mp4 --labels "a bag,a sneaker"`; '
             f'rank a folder of clips: `zoo retrieve {name} --query "a bag slides left" --gallery DIR`'
+        )
+    if task.endswith("word-embedding"):
+        return (
+            f"neighbours: `zoo neighbours {name} WORD`; analogies: `zoo analogy {name} man woman king`; "
+            f"word2vec text: `zoo vectors {name} --output vectors.txt`"
         )
     return f"fine-tune it on labelled data: `zoo finetune {name} --data DATA --output DIR`"  # masked LM, MAE
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 WEIGHTS, CONFIG, METRICS, CARD = "model.safetensors", "config.yaml", "metrics.json", "card.md"
 TOKENIZER = "tokenizer.json"  # beside config.yaml in a checkpoint of a model that reads text
+VOCABULARY = "vocab.txt"  # beside config.yaml in a word-vector checkpoint: "word count" lines
 FILES = (WEIGHTS, CONFIG, METRICS, CARD)
 REQUIRED = (WEIGHTS, CONFIG)  # the rest may be absent
-EXTRA_FILES = (TOKENIZER,)  # written by the preprocessing that needs them
+EXTRA_FILES = (TOKENIZER, VOCABULARY)  # written by the preprocessing that needs them
 WEIGHT_DTYPES = ("float32", "float16", "bfloat16")  # how model.safetensors may store floating weights
 
 

@@ -28,7 +28,8 @@ class Pretrained(nn.Module):
     language model); ``predict`` takes files (images, audio, video) or strings (text), ``generate``
     continues a prompt and ``translate`` translates sentences; a video + audio + text model
     embeds any modality (``embed``), classifies clips zero-shot (``zero_shot``) and ranks them by
-    a caption or a sound (``retrieve``). ``model`` is the bare network, e.g. to fine-tune.
+    a caption or a sound (``retrieve``); a word-vector model gives ``word_vectors`` (neighbours,
+    analogies). ``model`` is the bare network, e.g. to fine-tune.
 
     Attributes:
         model: the network built from the checkpoint's config.
@@ -188,6 +189,16 @@ class Pretrained(nn.Module):
                 f"this checkpoint is a {self.task} model; embed, zero_shot and retrieve are for video + audio + text models"
             )
         return self.preprocessing
+
+    @property
+    def word_vectors(self):
+        """A word-vector model's vectors by word (:class:`zoo.word_vectors.WordVectors`):
+        ``neighbours``, ``analogy``, ``similarity``, ``evaluate``, ``save`` (word2vec text)."""
+        from zoo.word_vectors import WordVectors
+
+        if self.kind != "word-embedding":
+            raise ZooError(f"this checkpoint is a {self.task} model; word vectors come from a word-embedding model")
+        return WordVectors(self.preprocessing.words, self.model.vectors)
 
     @torch.inference_mode()
     def generate(self, prompt: str, max_new_tokens: int = 50, **options) -> str:

@@ -15,7 +15,7 @@ def evaluate(pretrained: Pretrained, datamodule: L.LightningDataModule, precisio
     A text datamodule reads with the checkpoint's own tokenizer. Use the ``precision``
     recorded in the checkpoint's metrics to reproduce them exactly.
     """
-    if hasattr(datamodule, "preprocessing") and pretrained.preprocessing.kind in ("text", "multimodal"):
+    if hasattr(datamodule, "preprocessing") and pretrained.preprocessing.kind in ("text", "multimodal", "words"):
         datamodule.preprocessing = pretrained.preprocessing
     task = task_for(pretrained)
     trainer = L.Trainer(
@@ -37,6 +37,7 @@ def task_for(pretrained: Pretrained) -> L.LightningModule:
     from zoo.tasks import ClassificationTask, LanguageModelTask, MaskedAutoencoderTask, MaskedLMTask
     from zoo.tasks.contrastive import ContrastiveTask
     from zoo.tasks.translation import TranslationTask
+    from zoo.tasks.word_embedding import WordEmbeddingTask
 
     objective = pretrained.config.get("objective", {})
     p = pretrained.preprocessing
@@ -47,6 +48,7 @@ def task_for(pretrained: Pretrained) -> L.LightningModule:
         "masked-autoencoder": lambda: MaskedAutoencoderTask(pretrained.model, **objective),
         "translation": lambda: TranslationTask(pretrained.model, p.pad_id, p.bos_id, p.eos_id, **objective),
         "contrastive": lambda: ContrastiveTask(pretrained.model, **objective),
+        "word-embedding": lambda: WordEmbeddingTask(pretrained.model),
     }
     if pretrained.kind not in tasks:
         raise ZooError(f"cannot evaluate a {pretrained.task} checkpoint")

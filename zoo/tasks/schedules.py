@@ -64,3 +64,26 @@ class InverseSqrtLR(LambdaLR):
     def lr_factor(self, step: int) -> float:
         step = step + 1  # the paper counts from 1
         return min(step / self.warmup_steps, math.sqrt(self.warmup_steps / step))
+
+
+class LinearDecayLR(LambdaLR):
+    """word2vec's schedule: the base LR falls linearly to ``min_lr_ratio`` x base over the run
+    (word2vec and gensim: 0.025 -> 0.0001, a ratio of 0.004), no warm-up.
+
+    Args:
+        optimizer: the optimiser whose learning rates are scheduled.
+        total_steps: optimiser steps in the whole run.
+        min_lr_ratio: final LR as a fraction of the base LR.
+    """
+
+    def __init__(self, optimizer: Optimizer, total_steps: int, min_lr_ratio: float = 0.004) -> None:
+        self.min_lr_ratio = min_lr_ratio
+        self.set_total_steps(total_steps)
+        super().__init__(optimizer, self.lr_factor)
+
+    def set_total_steps(self, total_steps: int) -> None:
+        """Re-time the schedule to end at ``total_steps`` (``zoo.callbacks.TrainingBudget``)."""
+        self.total_steps = max(1, int(total_steps))
+
+    def lr_factor(self, step: int) -> float:
+        return max(self.min_lr_ratio, 1 - (1 - self.min_lr_ratio) * step / self.total_steps)

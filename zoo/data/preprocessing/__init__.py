@@ -11,6 +11,7 @@ turns raw inputs into the model's input tensor:
 | audio   | ``zoo.data.preprocessing.audio`` | audio files, ``(waveform, sample_rate)`` pairs                  |
 | video   | ``zoo.data.preprocessing.video`` | video files (frames, and soundtracks)                           |
 | multimodal | ``zoo.data.preprocessing.multimodal`` | video files, sounds and strings, each to its modality  |
+| words   | ``zoo.data.preprocessing.words`` | words (strings), to their ids in the vocabulary                 |
 
 Each kind lives in its own module, imported only when a checkpoint of that kind is loaded,
 so an image model never imports the audio or text libraries (soundfile, torchaudio,
@@ -36,6 +37,7 @@ KINDS = {
     "audio": "zoo.data.preprocessing.audio",
     "video": "zoo.data.preprocessing.video",
     "multimodal": "zoo.data.preprocessing.multimodal",
+    "words": "zoo.data.preprocessing.words",
 }  # each module has ``from_dict(args, files)``
 
 
