@@ -205,7 +205,10 @@ class MinSteps(Callback):
 
 
 def steps_per_epoch(trainer: L.Trainer) -> int:
-    """Optimiser steps in one epoch on each device."""
+    """Optimiser steps in one epoch on each device (``trainer.global_step`` counts them): a task
+    that steps its optimisers itself (a GAN's discriminator and generator) steps each once a batch."""
+    if not trainer.lightning_module.automatic_optimization:
+        return max(1, trainer.num_training_batches * len(trainer.optimizers))
     return max(1, math.ceil(trainer.num_training_batches / trainer.accumulate_grad_batches))
 
 
@@ -256,6 +259,44 @@ class InitFromCheckpoint(Callback):
             "reused_tensors": len(self.report.reused),
             "reinitialised_tensors": self.report.reinitialised,
         }
+
+
+class InitFromWordVectors(Callback):
+    """Before fitting, start the text front-end's token embedding from a word-vector checkpoint
+    (:func:`zoo.hub.init.init_token_embedding`): every token that is a whole word in the
+    vectors' vocabulary takes its vector. Use after ``InitFromCheckpoint`` if both are given.
+
+    Args:
+        vectors: a named word-vector checkpoint (``zoo list``) or its folder, of the
+            embedding's dimension.
+    """
+
+    def __init__(self, vectors: str) -> None:
+        self.vectors = vectors
+        self.initialised: int | None = None
+        self.vocab_size: int | None = None
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        from zoo.contracts import TokenFrontEnd
+        from zoo.hub.init import init_token_embedding
+        from zoo.hub.pretrained import load
+
+        if stage != "fit":
+            return
+        frontends = [m for m in pl_module.model.modules() if isinstance(m, TokenFrontEnd)]
+        preprocessing = getattr(trainer.datamodule, "preprocessing", None)
+        text = getattr(preprocessing, "text", preprocessing)  # a multimodal model's text part
+        if len(frontends) != 1 or not hasattr(text, "tokenizer"):
+            raise ZooError("InitFromWordVectors needs a model with one text front-end and data with a tokenizer")
+        embedding = frontends[0].get_input_embeddings()
+        self.initialised = init_token_embedding(embedding, text.tokenizer, load(self.vectors).word_vectors)
+        self.vocab_size = embedding.num_embeddings
+        rank_zero_info(f"token embedding: {self.initialised:,} of {self.vocab_size:,} tokens from {self.vectors}")
+
+    def metrics(self) -> dict:
+        if self.initialised is None:
+            return {}
+        return {"init_word_vectors": str(self.vectors), "tokens_from_word_vectors": self.initialised}
 
 
 def set_trainable(model: nn.Module, trainable_groups: int) -> None:

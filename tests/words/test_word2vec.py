@@ -75,7 +75,9 @@ def test_training_lowers_the_held_out_loss(architecture):
     data.setup()
     task = WordEmbeddingTask(architecture(len(data.preprocessing), 32), optimizer=lambda p: torch.optim.Adam(p, 0.01))
     # inference_mode=False: validate's inference tensors would be the metric states that fit updates
-    trainer = L.Trainer(max_epochs=2, logger=False, enable_checkpointing=False, enable_progress_bar=False, inference_mode=False)
+    trainer = L.Trainer(
+        max_epochs=2, logger=False, enable_checkpointing=False, enable_progress_bar=False, inference_mode=False
+    )
     before = trainer.validate(task, data, verbose=False)[0]["val/loss"]
     trainer.fit(task, data)
     after = trainer.validate(task, data, verbose=False)[0]["val/loss"]

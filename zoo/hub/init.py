@@ -105,3 +105,34 @@ def task_head(model: nn.Module) -> str:
     (``head.fc``), ``fc`` of a baseline. It is task-specific, so initialising from another task's
     checkpoint (a masked-LM head) leaves it fresh."""
     return classifier_name(model).split(".")[0]
+
+
+def init_token_embedding(embedding: nn.Embedding, tokenizer, vectors) -> int:
+    """Start a text model's token embedding from word vectors: each token that is a whole word
+    (a byte-level BPE token that starts a word: "Ġgod", "ĠGod") takes the vector of that word,
+    lowercased (``zoo.word_vectors.WordVectors``), rescaled to the embedding's own initial
+    standard deviation so the model's scaling still holds; other tokens keep their init.
+    Returns how many tokens were set. The dimensions must agree (VATT projects frozen 300-d
+    vectors instead; a recipe here trains vectors of the model's size).
+    """
+    import torch
+
+    from zoo.data.preprocessing.words import words_of
+
+    if vectors.dim != embedding.embedding_dim:
+        raise ZooError(
+            f"the word vectors are {vectors.dim}-d but the token embedding is {embedding.embedding_dim}-d; "
+            f"train word vectors with embed_dim {embedding.embedding_dim}"
+        )
+    rows, sources = [], []
+    for token_id in range(min(tokenizer.get_vocab_size(), embedding.num_embeddings)):
+        text = tokenizer.decode([token_id])
+        word = text[1:].lower()
+        if text.startswith(" ") and words_of(word) == [word] and word in vectors.index:
+            rows.append(token_id)
+            sources.append(vectors.index[word])
+    if rows:
+        with torch.no_grad():
+            chosen = vectors.vectors[sources].to(embedding.weight)
+            embedding.weight[rows] = chosen * (embedding.weight.std() / chosen.std())
+    return len(rows)
