@@ -86,6 +86,7 @@ def test_a_machine_that_slows_down_after_calibration_trains_fewer_epochs():
     trainer = SimpleNamespace(
         callbacks=[budget, clock], current_epoch=0, max_epochs=4, fit_loop=SimpleNamespace(max_epochs=4),
         lr_scheduler_configs=[SimpleNamespace(scheduler=schedule)], num_training_batches=10, accumulate_grad_batches=1,
+        lightning_module=SimpleNamespace(automatic_optimization=True),
     )  # fmt: skip
     budget.on_train_epoch_end(trainer, None)
     assert budget.epochs == trainer.fit_loop.max_epochs == 2 and schedule.total == 20

@@ -74,6 +74,10 @@ def test_wheel_install_loads_every_named_checkpoint(tmp_path):
                 x = torch.randn(1, p.sample_rate // 2) if p.kind == "audio" else torch.zeros(1, p.channels, p.size, p.size)
                 tokens = model.model.forward_features(x)
                 assert tokens.shape[-1] == model.model.head.embed_dim, name
+            elif model.kind == "word-embedding":  # its vocabulary travels as vocab.txt beside the weights
+                assert model.word_vectors.neighbours("god", topn=3), name
+            elif model.kind == "gan":
+                assert model.sample(2).shape[0] == 2, name
             elif p.kind == "image":
                 assert model(torch.zeros(1, p.channels, p.size, p.size)).shape == (1, len(model.labels)), name
             elif p.kind == "audio":

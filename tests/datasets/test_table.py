@@ -62,6 +62,8 @@ SHIPPED = {  # checkpoint -> the dataset its card was measured on
     "transformer-tiny-bible-en-es": "bible-en-es",
     "vatt-tiny-moving-fashion": "moving-fashion",
     "lstm-attention-bible-en-es": "bible-en-es",
+    "word2vec-skipgram-web-bible": "web-bible",
+    "word2vec-cbow-web-bible": "web-bible",
 }
 
 
