@@ -38,6 +38,7 @@ from zoo.contracts import (
 from zoo.hub.build import build, resolve_class
 from zoo.hub.export import export_checkpoint
 from zoo.models.unimodal import UnimodalModel
+from zoo.models.word2vec import WordEmbeddings
 
 B, C, V, D, MAX_LEN = 2, 3, 30, 16, 12
 RATE, SECONDS = 16_000, 0.5
@@ -219,7 +220,8 @@ TRANSFORMERS = [name for name in NAMES if issubclass(resolve_class(CASES[name].c
 PADDED = [name for name in NAMES if CASES[name].padding]
 
 
-PARTS = {Attention, Conv2Plus1D}  # the LSTM decoder's attention, the video CNN's convolution: not models
+PARTS = {Attention, Conv2Plus1D, WordEmbeddings}  # the LSTM decoder's attention, the video CNN's convolution,
+# the tables skip-gram and CBOW share: not models
 
 
 def model_classes() -> set[type]:
@@ -313,9 +315,61 @@ def test_padding_leaves_a_captions_embedding_alone(name):
     torch.testing.assert_close(model.embed("text", batch)["vt"][:1], model.embed("text", alone)["vt"], atol=1e-5, rtol=1e-5)
 
 
+# Models that read neither a modality's input nor give logits over labels or a vocabulary:
+# word vectors ((centres, contexts, mask, negatives) -> (scores, mask)) and GANs (noise -> images).
+WORD_CASES = {
+    "skip-gram": (part("zoo.models.word2vec.SkipGram", vocab_size=V, embed_dim=8), 2 * 2),  # 2W scored rows
+    "cbow": (part("zoo.models.word2vec.CBOW", vocab_size=V, embed_dim=8), 1),
+}
+GAN_CASES = {
+    "dcgan": part(
+        "zoo.models.gan.GAN",
+        generator=part("zoo.models.gan.DCGANGenerator", latent_dim=4, width=4, img_size=8),
+        discriminator=part("zoo.models.gan.DCGANDiscriminator", width=4, img_size=8),
+    ),
+    "transformer-gan": part(
+        "zoo.models.gan.GAN",
+        generator=part(
+            "zoo.models.gan.TransformerGenerator", latent_dim=4, img_size=8, patch_size=4, embed_dim=D, depth=1, num_heads=2
+        ),
+        discriminator=part(
+            "zoo.models.gan.TransformerDiscriminator", img_size=8, patch_size=4, embed_dim=D, depth=1, num_heads=2
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(WORD_CASES))
+def test_a_word_vector_model_scores_every_row_and_trains_both_tables(name):
+    config, rows = WORD_CASES[name]
+    torch.manual_seed(0)
+    model = build(config)
+    nn.init.normal_(model.out_embed.weight)  # word2vec starts the context table at zero: no gradient to the vectors
+    g = torch.Generator().manual_seed(0)
+    centres, contexts = torch.randint(V, (B,), generator=g), torch.randint(V, (B, 4), generator=g)
+    mask, negatives = torch.tensor([[True, True, True, False]] * B), torch.randint(V, (B, 4, 3), generator=g)
+    scores, kept = model(centres, contexts, mask, negatives)
+    assert scores.shape == (B, rows, 1 + 3) and kept.shape == (B, rows) and model.vectors.shape == (V, 8)
+    scores[kept].square().mean().backward()
+    assert model.in_embed.weight.grad.abs().sum() > 0 and model.out_embed.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", list(GAN_CASES))
+def test_a_gan_draws_images_in_tanh_range_that_its_discriminator_scores(name):
+    torch.manual_seed(0)
+    model = build(GAN_CASES[name]).train()
+    images = model(model.noise(B))
+    assert images.shape == (B, 1, 8, 8) and images.abs().max() <= 1
+    model.discriminator(images).square().mean().backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None]
+    assert not missing, f"no gradient reaches {missing}"
+
+
 def test_every_model_class_has_a_case():
     covered = {resolve_class(case.config["class_path"]) for case in CASES.values()}
     covered |= {resolve_class(path) for config in MULTIMODAL_CASES.values() for path in class_paths(config)}
+    covered |= {resolve_class(config["class_path"]) for config, _ in WORD_CASES.values()}
+    covered |= {resolve_class(path) for config in GAN_CASES.values() for path in class_paths(config)}
     missing = sorted(cls.__qualname__ for cls in model_classes() - covered)
     assert not missing, f"model classes without a case in tests/test_contracts.py: {missing}"
 

@@ -39,6 +39,7 @@ TWINS = {
     # cross-modal initialisation: the BERT-started run and its scratch control are each other's twin
     "vatt_tiny192_moving_fashion_quick_from_bert.yaml": (["vatt_tiny192_moving_fashion_quick.yaml"], SAME_EPOCHS),
     "vatt_tiny192_moving_fashion_quick.yaml": (["vatt_tiny192_moving_fashion_quick_from_bert.yaml"], SAME_EPOCHS),
+    "transgan_fashion_mnist.yaml": (["dcgan_fashion_mnist.yaml"], SAME_EPOCHS),  # and the same TrainingBudget
 }
 
 
@@ -60,7 +61,7 @@ def test_header_says_what_it_reaches_and_the_exact_command(recipe):
     relative = recipe.relative_to(recipe.parents[2]).as_posix()
     assert f"# Command: zoo run {relative}" in text
     reaches = next(line for line in header if line.startswith("# Reaches:"))
-    metrics = ("test acc", "perplexity", "test loss", "sacreBLEU", "R@", "analogy acc")  # R@K: retrieval's recall
+    metrics = ("test acc", "perplexity", "test loss", "sacreBLEU", "R@", "analogy acc", "inception score")  # R@K: retrieval's recall
     assert any(metric in reaches for metric in metrics), reaches  # a measured number
     assert any(char.isdigit() for char in reaches) and "(measured below)" not in reaches, reaches
 
@@ -84,7 +85,7 @@ def test_transformer_recipe_has_a_baseline_twin_with_the_same_budget(recipe):
 
 
 def test_every_transformer_recipe_is_paired():
-    transformers = {r.name for r in RECIPES if r.name.startswith(("vit_", "cct_", "bert_", "gpt_", "ast_", "transformer_", "vatt_"))}
+    transformers = {r.name for r in RECIPES if r.name.startswith(("vit_", "cct_", "bert_", "gpt_", "ast_", "transformer_", "vatt_", "transgan_"))}
     pretraining_and_fine_tuning = {
         "bert_tiny_mlm_rotten_tomatoes.yaml", "bert_tiny_rotten_tomatoes.yaml", "bert_tiny_mlm_english.yaml",
         "vit_tiny_mae_fashion_mnist.yaml", "gpt_tiny_english.yaml", "ast_tiny_mae_tuxpaint_audio.yaml",

@@ -64,6 +64,7 @@ SHIPPED = {  # checkpoint -> the dataset its card was measured on
     "lstm-attention-bible-en-es": "bible-en-es",
     "word2vec-skipgram-web-bible": "web-bible",
     "word2vec-cbow-web-bible": "web-bible",
+    "dcgan-fashion-mnist": "fashion-mnist",
 }
 
 

@@ -3,8 +3,8 @@
 import pytest
 
 import zoo
-from zoo.pipeline.evaluate import held_out_data
 from zoo.hub.registry import list_models
+from zoo.pipeline.evaluate import held_out_data
 
 EXPECTED = {  # checkpoint -> its held-out datamodule (embedded, full); None: not embedded
     "vit-tiny-fashion-mnist": ("zoo.datasets.fashion_mnist.FashionMNISTDataModule",) * 2,
@@ -27,6 +27,7 @@ EXPECTED = {  # checkpoint -> its held-out datamodule (embedded, full); None: no
     "vatt-tiny-moving-fashion": ("zoo.datasets.moving_fashion.MovingFashionDataModule",) * 2,
     "word2vec-skipgram-web-bible": ("zoo.datasets.web_bible.WebBibleWordsDataModule",) * 2,
     "word2vec-cbow-web-bible": ("zoo.datasets.web_bible.WebBibleWordsDataModule",) * 2,
+    "dcgan-fashion-mnist": ("zoo.datasets.fashion_mnist.FashionMNISTDataModule",) * 2,
 }
 
 

@@ -11,6 +11,7 @@
     zoo neighbours NAME_OR_DIR WORD... [--topn N]                     zoo.load(...).word_vectors.neighbours
     zoo analogy NAME_OR_DIR A B C [--topn N]                          zoo.load(...).word_vectors.analogy
     zoo vectors NAME_OR_DIR --output FILE                             zoo.load(...).word_vectors.save
+    zoo sample NAME_OR_DIR --num N --output GRID.png [--seed S]       zoo.load(...).sample
     zoo finetune NAME_OR_DIR --data PATH --output OUT [--epochs N]    zoo.finetune
     zoo data prepare NAME [--source DIR]                              build a full dataset's cache
     zoo data files NAME --output DIR [--count N]                      zoo.datasets.write_files
@@ -47,6 +48,8 @@ commands:
   neighbours NAME_OR_DIR WORD... [--topn N]   a word-vector model's nearest words to each word
   analogy NAME_OR_DIR A B C                   "A is to B as C is to ?" (man woman king -> queen)
   vectors NAME_OR_DIR --output FILE           write the word vectors in word2vec text format
+  sample NAME_OR_DIR --num N --output GRID.png
+                                              a GAN's samples as one PNG grid
   finetune NAME_OR_DIR --data PATH --output OUT [--epochs N] [--freeze none|backbone|gradual] [--new-head]
                                               fine-tune a classifier on image, audio or video folders, CSV/JSONL
                                               texts, or a translation model on TSV sentence pairs
@@ -68,6 +71,7 @@ COMMANDS = {
     "neighbours": "zoo.commands.neighbours",
     "analogy": "zoo.commands.analogy",
     "vectors": "zoo.commands.vectors",
+    "sample": "zoo.commands.sample",
     "finetune": "zoo.commands.finetune",
     "data": "zoo.commands.data",
 }

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 
 from zoo.commands.base import ArgumentParser
 
-COLUMNS = ("test/acc", "test/f1_macro", "test/ppl", "test/bleu", "test/t2v_r10", "test/analogy_acc")  # t2v: text -> video recall at 10
+COLUMNS = (  # t2v: text -> video recall at 10; inception_score: a GAN's samples, by a shipped classifier
+    "test/acc", "test/f1_macro", "test/ppl", "test/bleu", "test/t2v_r10", "test/analogy_acc", "test/inception_score"
+)
 
 
 def main(argv: Sequence[str]) -> None:
@@ -27,4 +29,4 @@ def main(argv: Sequence[str]) -> None:
     for entry in list_models(extra_index=args.index):
         scores = [f"{entry.metrics[k]:.4f}" if k in entry.metrics else "-" for k in COLUMNS]
         table.add_row(entry.name, entry.task, *scores, entry.location if "://" in entry.location else "shipped")
-    Console(width=max(Console().width, 160)).print(table)  # pipes get 80 columns: too narrow
+    Console(width=max(Console().width, 180)).print(table)  # pipes get 80 columns: too narrow

@@ -33,6 +33,10 @@ CARD_METRICS = (
     "test/analogy_coverage",
     "test/wordsim353_spearman",
     "test/simlex999_spearman",
+    "test/inception_score",
+    "test/inception_score_std",
+    "test/inception_score_real",
+    "test/frechet_distance",
     "val/acc",
     "val/f1_macro",
     "val/ppl",
@@ -152,6 +156,8 @@ def use_line(task: str, name: str = "NAME") -> str:
             f'classify a clip zero-shot: `zoo predict {name} CLIP.mp4 --labels "a bag,a sneaker"`; '
             f'rank a folder of clips: `zoo retrieve {name} --query "a bag slides left" --gallery DIR`'
         )
+    if task.endswith("gan"):
+        return f"sample: `zoo sample {name} --num 64 --output grid.png`"
     if task.endswith("word-embedding"):
         return (
             f"neighbours: `zoo neighbours {name} WORD`; analogies: `zoo analogy {name} man woman king`; "

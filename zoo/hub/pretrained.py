@@ -29,7 +29,7 @@ class Pretrained(nn.Module):
     continues a prompt and ``translate`` translates sentences; a video + audio + text model
     embeds any modality (``embed``), classifies clips zero-shot (``zero_shot``) and ranks them by
     a caption or a sound (``retrieve``); a word-vector model gives ``word_vectors`` (neighbours,
-    analogies). ``model`` is the bare network, e.g. to fine-tune.
+    analogies), a GAN generates images (``sample``). ``model`` is the bare network, e.g. to fine-tune.
 
     Attributes:
         model: the network built from the checkpoint's config.
@@ -189,6 +189,16 @@ class Pretrained(nn.Module):
                 f"this checkpoint is a {self.task} model; embed, zero_shot and retrieve are for video + audio + text models"
             )
         return self.preprocessing
+
+    @torch.inference_mode()
+    def sample(self, num: int = 64, seed: int = 0, batch_size: int = 500) -> Tensor:
+        """A GAN's ``num`` samples, (num, C, H, W) pixels in [0, 1], from noise seeded by ``seed``."""
+        if self.kind != "gan":
+            raise ZooError(f"this checkpoint is a {self.task} model; only a GAN samples images")
+        if num < 1:
+            raise ZooError(f"--num must be at least 1, got {num}")
+        noise = self.model.noise(num, torch.Generator().manual_seed(seed))
+        return torch.cat([(self.model(z) + 1) / 2 for z in noise.split(batch_size)]).clamp(0, 1)
 
     @property
     def word_vectors(self):

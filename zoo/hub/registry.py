@@ -74,13 +74,15 @@ def headline_metric(task: str) -> str:
     """The metric a checkpoint of ``task`` is shipped and re-measured by: ``test/acc`` for a
     classifier, ``test/bleu`` for a translator, ``test/loss`` for a masked autoencoder,
     ``test/t2v_r10`` (text -> video recall at 10) for a video + audio + text model,
-    ``test/analogy_acc`` for word vectors, ``test/ppl`` for a language model."""
+    ``test/analogy_acc`` for word vectors, ``test/inception_score`` for a GAN, ``test/ppl`` for a
+    language model."""
     kinds = {
         "classification": "test/acc",
         "translation": "test/bleu",
         "masked-autoencoder": "test/loss",
         "contrastive": "test/t2v_r10",
         "word-embedding": "test/analogy_acc",
+        "gan": "test/inception_score",
     }
     return next((metric for kind, metric in kinds.items() if task.endswith(kind)), "test/ppl")
 

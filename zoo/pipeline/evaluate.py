@@ -36,6 +36,7 @@ def task_for(pretrained: Pretrained) -> L.LightningModule:
     is the one its card reports."""
     from zoo.tasks import ClassificationTask, LanguageModelTask, MaskedAutoencoderTask, MaskedLMTask
     from zoo.tasks.contrastive import ContrastiveTask
+    from zoo.tasks.gan import GANTask
     from zoo.tasks.translation import TranslationTask
     from zoo.tasks.word_embedding import WordEmbeddingTask
 
@@ -49,6 +50,7 @@ def task_for(pretrained: Pretrained) -> L.LightningModule:
         "translation": lambda: TranslationTask(pretrained.model, p.pad_id, p.bos_id, p.eos_id, **objective),
         "contrastive": lambda: ContrastiveTask(pretrained.model, **objective),
         "word-embedding": lambda: WordEmbeddingTask(pretrained.model),
+        "gan": lambda: GANTask(pretrained.model, **objective),
     }
     if pretrained.kind not in tasks:
         raise ZooError(f"cannot evaluate a {pretrained.task} checkpoint")

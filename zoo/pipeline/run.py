@@ -174,11 +174,12 @@ def _export(cli, path: Path, metrics: dict, weights_dtype: str, command: str, pr
         return None
     model_config = cli.config.as_dict()["model"]["init_args"]["model"]
     description = getattr(data, "description", type(data).__name__)
+    labels = getattr(data, "classes", None) if getattr(cli.model, "keeps_labels", True) else None
     return export_checkpoint(
         path,
         cli.model.model,
         model_config,
-        getattr(data, "classes", None),
+        labels,
         data.preprocessing,
         metrics,
         description + (f"; {provenance}" if provenance else ""),
