@@ -175,6 +175,16 @@ CASES = {
         "text-causal-lm",
         False,
     ),
+    "retention-lm": Case(  # RetNet: the same blocks with retention as the token mixer
+        part(
+            "zoo.models.language.CausalLM",
+            frontend=with_args(TEXT, pad_id=None, pos_embed="none"),
+            backbone=with_args(BACKBONE, mixer="retention"),
+            head=LM_HEAD,
+        ),
+        "text-causal-lm",
+        False,
+    ),
     "resnet": Case(
         part("zoo.baselines.resnet.CifarResNet", num_classes=C, in_chans=1, widths=[4, 8], depths=[1, 1]),
         "image-classification",

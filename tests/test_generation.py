@@ -14,15 +14,18 @@ from zoo.models.language import CausalLM
 V, CONTEXT = 50, 64
 
 
-def make_model(eos_id: int | None = None) -> CausalLM:
+def make_model(eos_id: int | None = None, mixer: str = "attention") -> CausalLM:
     """A random GPT with peaked but not one-hot next-token distributions (about 2 nats of entropy).
 
     Random tied weights only repeat the last token, so the head is untied and scaled up. With
-    ``eos_id``, that token's output bias is made so large that it always comes next.
+    ``eos_id``, that token's output bias is made so large that it always comes next. ``mixer``
+    "retention" makes it a RetNet (positions from retention's rotation, none embedded).
     """
     torch.manual_seed(0)
-    frontend = TokenEmbed(vocab_size=V, embed_dim=32, max_len=CONTEXT, pad_id=None)
-    model = CausalLM(frontend, Transformer(32, depth=2, num_heads=2), LMHead(32, V, tie_weights=False)).eval()
+    positions = "none" if mixer == "retention" else "sinusoidal"
+    frontend = TokenEmbed(vocab_size=V, embed_dim=32, max_len=CONTEXT, pad_id=None, pos_embed=positions)
+    backbone = Transformer(32, depth=2, num_heads=2, mixer=mixer)
+    model = CausalLM(frontend, backbone, LMHead(32, V, tie_weights=False)).eval()
     with torch.no_grad():
         model.head.decoder.weight.mul_(20)
         if eos_id is not None:
@@ -30,9 +33,10 @@ def make_model(eos_id: int | None = None) -> CausalLM:
     return model
 
 
-@pytest.fixture(scope="module")
-def model() -> CausalLM:
-    return make_model()
+@pytest.fixture(scope="module", params=["attention", "retention"])
+def model(request) -> CausalLM:
+    """The GPT, and the RetNet: one decoding protocol, a KV cache or a recurrent state."""
+    return make_model(mixer=request.param)
 
 
 class BigramLM:
@@ -97,12 +101,15 @@ def test_cached_greedy_equals_uncached_and_the_full_forward_argmax(model, prompt
     assert torch.equal(cached[:, prompt_len:], argmax[:, prompt_len - 1 :])
 
 
-@pytest.mark.parametrize("eos_id", [None, 23])
-def test_cached_beam_search_equals_uncached(model, eos_id):
+@pytest.mark.parametrize("eos", [None, "common"])
+def test_cached_beam_search_equals_uncached(model, eos):
     prompt = prompts(4, 4, seed=1)
+    eos_id = None
+    if eos == "common":  # the model's likeliest token as eos: hypotheses finish at different steps
+        eos_id = int(beam_search(model, prompt, 15, num_beams=3)[:, 4:].flatten().mode().values)
     cached = beam_search(model, prompt, 15, num_beams=3, eos_id=eos_id)
     assert torch.equal(cached, beam_search(model, prompt, 15, num_beams=3, eos_id=eos_id, use_cache=False))
-    if eos_id is not None:  # 23 is common on this model: hypotheses finish at different steps
+    if eos_id is not None:
         ended = (cached[:, 4:] == eos_id).any(dim=1)
         assert ended.any() and cached.shape[1] < 4 + 15
 

@@ -18,6 +18,7 @@ TWINS = {
     "cct_tiny_fashion_mnist.yaml": (["resnet_fashion_mnist.yaml", "vit_tiny_fashion_mnist.yaml"], SAME_EPOCHS),
     "bert_tiny_rotten_tomatoes_scratch.yaml": (["bilstm_rotten_tomatoes.yaml", "gru_rotten_tomatoes.yaml"], SAME_EPOCHS),
     "gpt_tiny_web_bible.yaml": (["lstm_lm_web_bible.yaml"], SAME_TIME_ANY_PRECISION),
+    "retnet_tiny_web_bible.yaml": (["gpt_tiny_web_bible.yaml"], SAME_EPOCHS),  # the attention twin
     "ast_tiny_spoken_digits_quick.yaml": (
         ["cnn_spoken_digits_quick.yaml", "ast_tiny_spoken_digits_quick_from_vit.yaml"],
         SAME_EPOCHS,
@@ -85,7 +86,7 @@ def test_transformer_recipe_has_a_baseline_twin_with_the_same_budget(recipe):
 
 
 def test_every_transformer_recipe_is_paired():
-    transformers = {r.name for r in RECIPES if r.name.startswith(("vit_", "cct_", "bert_", "gpt_", "ast_", "transformer_", "vatt_", "transgan_"))}
+    transformers = {r.name for r in RECIPES if r.name.startswith(("vit_", "cct_", "bert_", "gpt_", "ast_", "transformer_", "vatt_", "transgan_", "retnet_"))}
     pretraining_and_fine_tuning = {
         "bert_tiny_mlm_rotten_tomatoes.yaml", "bert_tiny_rotten_tomatoes.yaml", "bert_tiny_mlm_english.yaml",
         "vit_tiny_mae_fashion_mnist.yaml", "gpt_tiny_english.yaml", "ast_tiny_mae_tuxpaint_audio.yaml",

@@ -65,6 +65,7 @@ SHIPPED = {  # checkpoint -> the dataset its card was measured on
     "word2vec-skipgram-web-bible": "web-bible",
     "word2vec-cbow-web-bible": "web-bible",
     "dcgan-fashion-mnist": "fashion-mnist",
+    "retnet-tiny-web-bible": "web-bible",
 }
 
 

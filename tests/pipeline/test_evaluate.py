@@ -28,6 +28,7 @@ EXPECTED = {  # checkpoint -> its held-out datamodule (embedded, full); None: no
     "word2vec-skipgram-web-bible": ("zoo.datasets.web_bible.WebBibleWordsDataModule",) * 2,
     "word2vec-cbow-web-bible": ("zoo.datasets.web_bible.WebBibleWordsDataModule",) * 2,
     "dcgan-fashion-mnist": ("zoo.datasets.fashion_mnist.FashionMNISTDataModule",) * 2,
+    "retnet-tiny-web-bible": ("zoo.datasets.web_bible.WebBibleDataModule",) * 2,
 }
 
 

@@ -201,6 +201,10 @@ class MultiHeadAttention(nn.Module):
         out = self.proj_drop(self.proj(out))
         return (out, _unfold_groups(weights, groups)) if need_weights else out
 
+    def make_cache(self, batch_size: int, max_len: int, dtype: torch.dtype = torch.float32) -> KVCache:
+        """An empty self-attention cache for ``batch_size`` sequences of up to ``max_len``, on this module's device."""
+        return KVCache(batch_size, self.num_heads, self.head_dim, max_len, dtype, self.qkv.weight.device)
+
     def project_context(self, context: Tensor) -> tuple[Tensor, Tensor]:
         """Cross-attention's keys and values of ``context`` (B, Nk, D): each (B, H, Nk, Dh)."""
         B, Nk, D = context.shape

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from torch import Tensor, nn
 
 from zoo.backbone.attention import KVCache, MultiHeadAttention
 from zoo.backbone.drop_path import DropPath
 from zoo.backbone.mlp import Mlp
+from zoo.backbone.retention import MultiScaleRetention
+from zoo.errors import ZooError
 
 
 class EncoderBlock(nn.Module):
@@ -33,6 +37,8 @@ class EncoderBlock(nn.Module):
         norm_first: pre-norm when True, post-norm when False.
         act_layer: MLP activation class.
         norm_eps: LayerNorm epsilon (1e-6 in timm's ViT, 1e-12 in BERT).
+        mixer: "attention" (``MultiHeadAttention``) or "retention" (``MultiScaleRetention``,
+            causal; ``attn_drop`` does not apply). Either is ``attn``, so the keys stay alike.
     """
 
     def __init__(
@@ -47,11 +53,17 @@ class EncoderBlock(nn.Module):
         norm_first: bool = True,
         act_layer: type[nn.Module] = nn.GELU,
         norm_eps: float = 1e-5,
+        mixer: Literal["attention", "retention"] = "attention",
     ) -> None:
         super().__init__()
         self.norm_first = norm_first
         self.norm1 = nn.LayerNorm(embed_dim, eps=norm_eps)
-        self.attn = MultiHeadAttention(embed_dim, num_heads, qkv_bias, attn_drop, proj_drop=drop)
+        if mixer == "attention":
+            self.attn = MultiHeadAttention(embed_dim, num_heads, qkv_bias, attn_drop, proj_drop=drop)
+        elif mixer == "retention":
+            self.attn = MultiScaleRetention(embed_dim, num_heads, qkv_bias, proj_drop=drop)
+        else:
+            raise ZooError(f"mixer must be 'attention' or 'retention', got {mixer!r}")
         self.norm2 = nn.LayerNorm(embed_dim, eps=norm_eps)
         self.mlp = Mlp(embed_dim, int(embed_dim * mlp_ratio), act_layer, drop)
         self.drop_path = DropPath(drop_path)

@@ -7,6 +7,7 @@ tokens and patching belong to the front-end, pooling to the head.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
@@ -32,6 +33,8 @@ class Transformer(nn.Module):
             post-norm blocks without one (the 2017 paper, BERT) when False.
         act_layer: MLP activation class.
         norm_eps: LayerNorm epsilon (1e-6 in timm's ViT, 1e-12 in BERT).
+        mixer: each block's token mixer: "attention" (softmax, ``MultiHeadAttention``) or
+            "retention" (RetNet's causal, linear-cost ``MultiScaleRetention``).
     """
 
     def __init__(
@@ -47,12 +50,13 @@ class Transformer(nn.Module):
         norm_first: bool = True,
         act_layer: type[nn.Module] = nn.GELU,
         norm_eps: float = 1e-5,
+        mixer: Literal["attention", "retention"] = "attention",
     ) -> None:
         super().__init__()
         self.embed_dim = embed_dim
         self.blocks = nn.ModuleList(
             EncoderBlock(
-                embed_dim, num_heads, mlp_ratio, qkv_bias, drop, attn_drop, rate, norm_first, act_layer, norm_eps
+                embed_dim, num_heads, mlp_ratio, qkv_bias, drop, attn_drop, rate, norm_first, act_layer, norm_eps, mixer
             )
             for rate in drop_path_rates(depth, drop_path)
         )
@@ -131,10 +135,9 @@ def drop_path_rates(depth: int, drop_path: float) -> list[float]:
 
 
 def kv_caches(blocks: nn.ModuleList, batch_size: int, max_len: int, dtype: torch.dtype) -> list[KVCache]:
-    """One empty self-attention cache per block (each block's ``attn``), on the blocks' device."""
-    attn = blocks[0].attn
-    device = attn.qkv.weight.device
-    return [KVCache(batch_size, attn.num_heads, attn.head_dim, max_len, dtype, device) for _ in blocks]
+    """One empty decoding state per block from its token mixer (``attn``): a key/value cache for
+    attention, a fixed-size state for retention."""
+    return [block.attn.make_cache(batch_size, max_len, dtype) for block in blocks]
 
 
 def take_indices(depth: int, indices: int | Sequence[int] | None) -> set[int]:

@@ -41,7 +41,8 @@ class TokenEmbed(nn.Module):
         max_len: the longest input (the context); positions beyond it do not exist.
         pad_id: the padding id (its embedding starts at zero and it is masked), or None when the
             inputs are never padded (a language model on fixed-length chunks).
-        pos_embed: "sinusoidal" (the paper, no parameters) or "learned" (BERT, GPT-2).
+        pos_embed: "sinusoidal" (the paper, no parameters), "learned" (BERT, GPT-2) or "none"
+            (the backbone places tokens itself: retention rotates its queries and keys).
         scale: multiply the token embedding by sqrt(D), as the paper does.
         cls_token: the inputs start with a class token, pooled by ``ClassifierHead(pool="cls")``.
         drop: dropout on the summed embedding.
@@ -53,7 +54,7 @@ class TokenEmbed(nn.Module):
         embed_dim: int,
         max_len: int = 512,
         pad_id: int | None = 0,
-        pos_embed: Literal["sinusoidal", "learned"] = "sinusoidal",
+        pos_embed: Literal["sinusoidal", "learned", "none"] = "sinusoidal",
         scale: bool = True,
         cls_token: bool = False,
         drop: float = 0.0,
@@ -72,8 +73,10 @@ class TokenEmbed(nn.Module):
             nn.init.trunc_normal_(self.pos_embed, std=0.02)
         elif pos_embed == "sinusoidal":
             self.register_buffer("pos_embed", sinusoidal_encoding(max_len, embed_dim)[None], persistent=False)
+        elif pos_embed == "none":
+            self.register_buffer("pos_embed", None)
         else:
-            raise ZooError(f"pos_embed must be 'sinusoidal' or 'learned', got {pos_embed!r}")
+            raise ZooError(f"pos_embed must be 'sinusoidal', 'learned' or 'none', got {pos_embed!r}")
         self.drop = nn.Dropout(drop)
 
     def no_weight_decay(self) -> set[str]:
@@ -94,7 +97,7 @@ class TokenEmbed(nn.Module):
 
     def patch_grid(self, ids: Tensor) -> None:
         """Text tokens are a sequence, not a grid: None."""
-        return None
+        return
 
     def get_input_embeddings(self) -> nn.Embedding:
         """The (V, D) token embedding (an ``LMHead`` ties its projection to it)."""
@@ -108,5 +111,7 @@ class TokenEmbed(nn.Module):
             raise ZooError(
                 f"input of {offset + N} tokens is longer than the model's context of {self.max_len}; shorten it"
             )
-        x = self.embedding(ids) * self.scale + self.pos_embed[:, offset : offset + N]
+        x = self.embedding(ids) * self.scale
+        if self.pos_embed is not None:
+            x = x + self.pos_embed[:, offset : offset + N]
         return self.drop(x)
