@@ -89,6 +89,10 @@ def test_run_trains_tests_and_writes_metrics(in_tmp):
     assert metrics["train_samples_per_second"] > 0 and metrics["steps"] == 9000 // QUICK_BATCH
     confusion = metrics["confusion_matrix"]
     assert len(confusion) == 10 and sum(map(sum, confusion)) == 2000  # every test image, once
+    from PIL import Image
+
+    for picture in ("curves.png", "confusion_matrix.png"):  # their content: tests/test_run_plots.py
+        assert Image.open(out / picture).format == "PNG"
     assert "test/acc" in result.stdout  # the printed table, then how to use what it wrote
     assert f"predict: `zoo predict {out / 'checkpoint'} FILE...`" in result.stdout  # unwrapped: copied as is
     # The run ends with a zoo checkpoint; loaded, it reproduces the test accuracy exactly.

@@ -30,6 +30,7 @@ from zoo.hub.checkpoint import check_destination
 from zoo.hub.export import export_checkpoint, round_trip
 from zoo.pipeline.recipe import Recipe, build_cli
 from zoo.precision import cpu_description
+from zoo.run_plots import write_run_plots
 
 # metrics.json keys that a re-export measures anew; every other key (training time, epochs,
 # what a fine-tune started from) is the training run's and is kept.
@@ -162,6 +163,7 @@ def test_and_export(
         )
         written = _export(cli, checkpoint or output / "checkpoint", metrics, weights_dtype, command, provenance)
         metrics["checkpoint"] = str(written) if written else None
+        write_run_plots(output, metrics, getattr(data, "classes", None))
     return metrics
 
 
