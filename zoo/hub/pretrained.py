@@ -197,8 +197,7 @@ class Pretrained(nn.Module):
             raise ZooError(f"this checkpoint is a {self.task} model; only a GAN samples images")
         if num < 1:
             raise ZooError(f"--num must be at least 1, got {num}")
-        noise = self.model.noise(num, torch.Generator().manual_seed(seed))
-        return torch.cat([(self.model(z) + 1) / 2 for z in noise.split(batch_size)]).clamp(0, 1)
+        return self.model.sample(num, seed, batch_size).clamp(0, 1)
 
     @property
     def word_vectors(self):

@@ -191,3 +191,10 @@ class GAN(nn.Module):
     def forward(self, z: Tensor) -> Tensor:
         """(B, Z) noise -> (B, C, H, W) images in [-1, 1]."""
         return self.generator(z)
+
+    @torch.no_grad()
+    def sample(self, num: int, seed: int = 0, batch_size: int = 500) -> Tensor:
+        """``num`` images from noise seeded by ``seed``, ``batch_size`` at a time, in the mode the
+        model is in: (num, C, H, W) float32 pixels in [0, 1]."""
+        noise = self.noise(num, torch.Generator().manual_seed(seed))
+        return torch.cat([(self(z).float() + 1) / 2 for z in noise.split(batch_size)])

@@ -149,10 +149,9 @@ class GANTask(L.LightningModule):
         """(num, C, H, W) pixels in [0, 1] from noise seeded by ``seed``, in eval mode."""
         was_training = self.model.training
         self.model.eval()
-        noise = self.model.noise(num, torch.Generator().manual_seed(seed), self.device)
-        images = torch.cat([self.model(z).float() for z in noise.split(batch_size)])
+        images = self.model.sample(num, seed, batch_size)
         self.model.train(was_training)
-        return (images + 1) / 2
+        return images
 
     def _log_scores(self, stage: str, samples: int) -> None:
         real = self._real[stage]
