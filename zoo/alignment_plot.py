@@ -7,8 +7,8 @@ from pathlib import Path
 
 from torch import Tensor
 
-from zoo.data.cache import write_atomically
 from zoo.errors import ZooError
+from zoo.run_plots import save_figure
 
 
 def plot_alignment(source: Sequence[str], target: Sequence[str], weights: Tensor, path: str | Path) -> Path:
@@ -33,8 +33,5 @@ def plot_alignment(source: Sequence[str], target: Sequence[str], weights: Tensor
     ax.set_xlabel("source")
     ax.set_ylabel("translation")
     fig.tight_layout()
-    try:
-        write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=120))
-    finally:
-        plt.close(fig)
+    save_figure(fig, path, dpi=120)
     return path

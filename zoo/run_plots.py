@@ -101,7 +101,7 @@ def plot_curves(log: Path, path: Path, title: str = "") -> dict[str, Series]:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
     return panels
 
 
@@ -125,15 +125,16 @@ def confusion_figure(matrix: Sequence[Sequence[int]], labels: Sequence[str]):
 
 def plot_confusion_matrix(matrix: Sequence[Sequence[int]], labels: Sequence[str], path: Path) -> Path:
     """Write ``confusion_figure`` as a PNG at ``path``, atomically."""
-    _save(confusion_figure(matrix, labels), path)
+    save_figure(confusion_figure(matrix, labels), path)
     return path
 
 
-def _save(fig, path: Path) -> None:
+def save_figure(fig, path: Path, dpi: int = 110) -> None:
+    """Write a matplotlib figure as the PNG ``path`` atomically (nothing half-written) and close it."""
     import matplotlib.pyplot as plt
 
     try:
-        write_atomically(Path(path), lambda f: fig.savefig(f, format="png", dpi=110))
+        write_atomically(Path(path), lambda f: fig.savefig(f, format="png", dpi=dpi))
     finally:
         plt.close(fig)
 
